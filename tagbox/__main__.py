@@ -1,0 +1,5 @@
+import sys
+
+from tagbox.cli import main
+
+sys.exit(main())

@@ -1,0 +1,55 @@
+"""Command-line interface: a thin layer over the library.
+
+Each sub-command lives in its own module of this package exposing ``register(subparsers)``,
+which adds its parser and sets ``func`` to a callable ``(args) -> int``. Modules whose name
+starts with an underscore are shared helpers, not commands.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import logging
+import sys
+from typing import Sequence
+
+from tagbox.errors import TagboxError
+
+
+
+def command_modules() -> list[str]:
+    """Names of the sub-command modules, discovered so a new command needs no registration."""
+    return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tagbox",
+        description="Steer pretrained music models with pretrained music taggers.",
+    )
+    parser.add_argument("--verbose", action="store_true", help="show tracebacks and debug logs")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in command_modules():
+        module = importlib.import_module(f"tagbox.cli.{name}")
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(levelname)s: %(message)s" if args.verbose else "%(message)s",
+    )
+    try:
+        return int(args.func(args) or 0)
+    except TagboxError as error:
+        if args.verbose:
+            raise
+        print(f"tagbox: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("tagbox: interrupted", file=sys.stderr)
+        return 130

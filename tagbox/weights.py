@@ -1,0 +1,217 @@
+"""Pretrained weights: a registry kept as data, and a resolver that never uses a bad file.
+
+``tagbox/data/models.json`` lists every model tagbox can load (id, upstream URLs, sha256,
+size, licence, citation). :func:`resolve` finds a model's file in this order:
+
+1. an explicit path given by the caller;
+2. the bundled copy shipped inside the package (models the project trained itself);
+3. the cache directory (``$TAGBOX_CACHE``, default: the user cache dir);
+4. a local mirror laid out like the upstream repositories (``$TAGBOX_WEIGHTS_MIRROR``;
+   tests and CI point it at ``../shared/weights``);
+5. a download from the upstream URLs into the cache, with a progress bar.
+
+Every file is checked against its sha256 before use. Models whose upstream file could not be
+pinned (``sha256: null``) are trusted on first download and pinned in the cache from then on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from platformdirs import user_cache_dir
+from tqdm import tqdm
+
+from tagbox.errors import UnknownNameError, WeightsError
+
+CACHE_ENV = "TAGBOX_CACHE"
+MIRROR_ENV = "TAGBOX_WEIGHTS_MIRROR"
+_CHUNK = 1 << 20
+_PACKAGE_ROOT = Path(__file__).resolve().parent
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One row of the model registry."""
+
+    id: str
+    kind: str
+    description: str
+    filename: str
+    license: str
+    citation: str
+    urls: tuple[str, ...] = ()
+    mirror_path: str | None = None
+    bundled: str | None = None
+    sha256: str | None = None
+    size: int | None = None
+
+
+@lru_cache(maxsize=1)
+def registry() -> dict[str, ModelEntry]:
+    """All registered models by id, in registry order."""
+    text = resources.files("tagbox").joinpath("data/models.json").read_text()
+    entries = {}
+    for row in json.loads(text)["models"]:
+        row = dict(row, urls=tuple(row.get("urls", ())))
+        entries[row["id"]] = ModelEntry(**row)
+    return entries
+
+
+def entry(model_id: str) -> ModelEntry:
+    """The registry entry of ``model_id``; unknown ids list the known ones."""
+    models = registry()
+    if model_id not in models:
+        raise UnknownNameError(f"unknown model '{model_id}'; known models: {', '.join(models)}")
+    return models[model_id]
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get(CACHE_ENV) or user_cache_dir("tagbox")) / "weights"
+
+
+def cached_path(model: ModelEntry) -> Path:
+    return cache_dir() / model.id / model.filename
+
+
+def sha256sum(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(_CHUNK), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _pin_path(model: ModelEntry) -> Path:
+    return cached_path(model).with_name(model.filename + ".sha256")
+
+
+def expected_sha256(model: ModelEntry) -> str | None:
+    """The registry's hash, or the one pinned in the cache on first download."""
+    if model.sha256:
+        return model.sha256
+    pin = _pin_path(model)
+    return pin.read_text().strip() if pin.exists() else None
+
+
+def verify(model: ModelEntry, path: Path) -> Path:
+    """Return ``path`` if its sha256 matches the model's; raise otherwise."""
+    expected = expected_sha256(model)
+    if expected is None:
+        return path
+    actual = sha256sum(path)
+    if actual != expected:
+        raise WeightsError(
+            f"checksum mismatch for '{model.id}' at {path}: expected sha256 {expected}, "
+            f"got {actual}; the file is corrupt or not the published one (delete it and run "
+            f"`tagbox download {model.id}`)"
+        )
+    return path
+
+
+def is_available(model_id: str) -> bool:
+    """True if the model can be loaded without a download."""
+    model = entry(model_id)
+    return any(path.is_file() for path in _local_candidates(model))
+
+
+def _local_candidates(model: ModelEntry) -> list[Path]:
+    candidates = []
+    if model.bundled:
+        candidates.append(_PACKAGE_ROOT / model.bundled)
+    candidates.append(cached_path(model))
+    mirror = os.environ.get(MIRROR_ENV)
+    if mirror and model.mirror_path:
+        candidates.append(Path(mirror) / model.mirror_path)
+    return candidates
+
+
+def resolve(model_id: str, path: str | os.PathLike | None = None, download: bool = True) -> Path:
+    """Path of a verified local copy of ``model_id``'s weights (see module docstring)."""
+    model = entry(model_id)
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise WeightsError(f"weights file for '{model_id}' not found: {path}")
+        return verify(model, path)
+    for candidate in _local_candidates(model):
+        if candidate.is_file():
+            return verify(model, candidate)
+    if download and model.urls:
+        return fetch(model)
+    raise WeightsError(_missing_message(model))
+
+
+def _missing_message(model: ModelEntry) -> str:
+    where = f"{cached_path(model)}"
+    if model.mirror_path:
+        where += f" or ${MIRROR_ENV}/{model.mirror_path}"
+    return (
+        f"weights for '{model.id}' are not available: put {model.filename} at {where} "
+        f"(cache dir set by ${CACHE_ENV}, mirror folder by ${MIRROR_ENV}), "
+        f"or run `tagbox download {model.id}` where the internet is reachable"
+    )
+
+
+def fetch(model: ModelEntry | str, force: bool = False) -> Path:
+    """Download ``model`` into the cache, verify it, and return its path.
+
+    The file is written to a temporary name and renamed only once verified, so an interrupted
+    or corrupt download never leaves a file that later loads would trust.
+    """
+    model = entry(model) if isinstance(model, str) else model
+    target = cached_path(model)
+    if target.is_file() and not force:
+        return verify(model, target)
+    if not model.urls:
+        raise WeightsError(_missing_message(model))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    errors = []
+    for url in model.urls:
+        try:
+            tmp = _download(url, target, model)
+        except (urllib.error.URLError, OSError, ValueError) as error:
+            errors.append(f"{url}: {getattr(error, 'reason', error)}")
+            continue
+        actual = sha256sum(tmp)
+        expected = expected_sha256(model)
+        if expected is not None and actual != expected:
+            tmp.unlink(missing_ok=True)
+            raise WeightsError(
+                f"checksum mismatch for '{model.id}' downloaded from {url}: expected sha256 "
+                f"{expected}, got {actual}; the file was discarded"
+            )
+        if expected is None:
+            logger.warning("'%s' has no published checksum; pinning sha256 %s", model.id, actual)
+            _pin_path(model).write_text(actual + "\n")
+        os.replace(tmp, target)
+        return target
+    raise WeightsError(f"could not download '{model.id}': " + "; ".join(errors))
+
+
+def _download(url: str, target: Path, model: ModelEntry) -> Path:
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{model.filename}.", suffix=".part")
+    tmp = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=30) as response:
+            total = int(response.headers.get("Content-Length") or 0) or model.size
+            with tqdm(total=total, unit="B", unit_scale=True, desc=model.id, leave=False) as bar:
+                while block := response.read(_CHUNK):
+                    out.write(block)
+                    bar.update(len(block))
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+

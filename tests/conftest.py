@@ -1,0 +1,34 @@
+"""Shared fixtures: the ../shared folder (weights mirror, references, synth-dev) and a clean cache."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("TAGBOX_SHARED", REPO.parent / "shared"))
+
+if not SHARED.is_dir():
+    raise RuntimeError(f"tests need the shared folder beside the checkout: {SHARED} is missing")
+
+# Tests resolve tagger weights through the mirror, never the network or the user's cache.
+os.environ.setdefault("TAGBOX_WEIGHTS_MIRROR", str(SHARED / "weights"))
+torch.set_num_threads(int(os.environ.get("TAGBOX_TEST_THREADS", "2")))
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("TAGBOX_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def synth_dev() -> Path:
+    return SHARED / "data" / "synth-dev"
