@@ -1,0 +1,276 @@
+"""Audio in and out, sanity checks, and differentiable resampling.
+
+Arrays are ``(channels, samples)`` float32 at full scale ±1 everywhere in tagbox. Reading and
+writing go through soundfile (libsndfile: WAV, FLAC, OGG, and MP3 where libsndfile >= 1.1).
+Resampling is pure torch so that the steering loop can backpropagate through it (the generator
+works at 44.1 kHz, the taggers at 16 kHz); no torchaudio.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from tagbox.errors import AudioError, TagboxError, UnknownNameError
+
+AudioLike = np.ndarray | torch.Tensor
+
+# --------------------------------------------------------------------------- reading
+
+
+def load_audio(
+    path: str | os.PathLike, offset: float = 0.0, duration: float | None = None
+) -> tuple[np.ndarray, int]:
+    """Read ``duration`` seconds from ``offset`` seconds into ``path``.
+
+    Returns ``(wav, sample_rate)`` with ``wav`` float32 of shape ``(channels, samples)``.
+    Only the requested span is decoded (the file is seeked, not read whole), so excerpts of
+    long files are cheap.
+    """
+    path = Path(path)
+    if offset < 0 or (duration is not None and duration <= 0):
+        raise AudioError(f"invalid span for {path}: offset must be >= 0 and duration > 0 seconds")
+    if not path.is_file():
+        raise AudioError(f"audio file not found: {path}")
+    try:
+        with sf.SoundFile(path) as handle:
+            sr = handle.samplerate
+            if handle.frames == 0:
+                raise AudioError(f"audio file {path} is empty")
+            start = round(offset * sr)
+            if start >= handle.frames:
+                raise AudioError(
+                    f"{path} holds {handle.frames / sr:.2f} s of audio; nothing at offset {offset:g} s"
+                )
+            if start:
+                handle.seek(start)
+            frames = -1 if duration is None else max(1, round(duration * sr))
+            data = handle.read(frames, dtype="float32", always_2d=True)
+    except (sf.SoundFileError, RuntimeError) as error:
+        raise AudioError(f"cannot read audio file {path}: {_one_line(error)}") from error
+    return np.ascontiguousarray(data.T), sr
+
+
+def _one_line(error: Exception) -> str:
+    return " ".join(str(error).split())
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def check_audio(wav: AudioLike, what: str = "audio", *, silent_ok: bool = False) -> None:
+    """Raise :class:`AudioError` if ``wav`` is empty, non-finite, or (unless ``silent_ok``) all zero.
+
+    ``what`` names the signal in the message (e.g. the file it came from).
+    """
+    values = torch.as_tensor(wav)
+    if values.numel() == 0:
+        raise AudioError(f"{what} is empty")
+    if not bool(torch.isfinite(values).all()):
+        raise AudioError(f"{what} contains NaN or infinite samples")
+    if not silent_ok and not bool(values.any()):
+        raise AudioError(f"{what} is silent (every sample is zero)")
+
+
+# --------------------------------------------------------------------------- resampling
+
+# Filter design, chosen by measuring against soxr "VHQ" (see tests/test_audio.py and
+# bench/bench_resample.py): 64 zero crossings per side, Kaiser beta 11 and a cutoff at 0.955 of
+# the lower Nyquist give a passband flat to 0.01 dB up to 0.9 Nyquist, -4 dB at 0.95 (soxr: -3),
+# and more than 115 dB of rejection above Nyquist, so nothing aliases into the tagger's band.
+_ZERO_CROSSINGS = 64
+_KAISER_BETA = 11.0
+_ROLLOFF = 0.955
+# A kernel is (new, orig + 2 * pad) after dividing both rates by their gcd; rates whose ratio
+# does not reduce (44100 -> 16001) would need a huge one.
+_MAX_KERNEL_ELEMENTS = 1 << 24
+
+
+def _reduced(orig_sr: int, new_sr: int) -> tuple[int, int]:
+    for rate in (orig_sr, new_sr):
+        if int(rate) != rate or rate <= 0:
+            raise ValueError(f"sample rates must be positive integers, got {rate}")
+    orig_sr, new_sr = int(orig_sr), int(new_sr)
+    divisor = math.gcd(orig_sr, new_sr)
+    return orig_sr // divisor, new_sr // divisor
+
+
+@lru_cache(maxsize=16)
+def _sinc_kernel(orig: int, new: int) -> tuple[torch.Tensor, int]:
+    """Polyphase windowed-sinc kernel ``(new, 1, orig + 2 * pad)`` (float64) and its ``pad``.
+
+    Output sample ``m`` sits at input time ``m * orig / new``. Outputs are computed in blocks of
+    ``new``: block ``q`` covers input samples ``[q * orig - pad, (q + 1) * orig + pad)`` and row
+    ``p`` of the kernel holds the windowed sinc centred on phase ``p * orig / new`` of that
+    block. The whole resampler is then one strided ``conv1d``, which is fast and differentiable.
+    """
+    cutoff = 0.5 * _ROLLOFF * min(1.0, new / orig)  # cycles per input sample
+    half_width = _ZERO_CROSSINGS / (2 * cutoff)  # input samples each side of the centre
+    pad = math.ceil(half_width)
+    if new * (orig + 2 * pad) > _MAX_KERNEL_ELEMENTS:
+        raise AudioError(
+            f"cannot resample between rates whose ratio reduces to {orig}:{new}; "
+            "convert the file to a common rate (e.g. 44100 or 48000 Hz) first"
+        )
+    taps = torch.arange(orig + 2 * pad, dtype=torch.float64) - pad
+    phases = torch.arange(new, dtype=torch.float64)[:, None] * orig / new
+    t = phases - taps
+    inside = (t / half_width).clamp(-1, 1)
+    beta = torch.tensor(_KAISER_BETA, dtype=torch.float64)
+    window = torch.special.i0(beta * torch.sqrt(1 - inside**2)) / torch.special.i0(beta)
+    window = torch.where(t.abs() <= half_width, window, torch.zeros_like(window))
+    kernel = 2 * cutoff * torch.sinc(2 * cutoff * t) * window
+    return kernel[:, None, :], pad
+
+
+def _resample_with(x: torch.Tensor, kernel: torch.Tensor, orig: int, new: int, pad: int) -> torch.Tensor:
+    length = x.shape[-1]
+    out_length = math.ceil(length * new / orig)
+    blocks = math.ceil(out_length / new)
+    right = (blocks - 1) * orig + kernel.shape[-1] - length - pad
+    flat = F.pad(x.reshape(-1, 1, length), (pad, right))
+    y = F.conv1d(flat, kernel.to(x), stride=orig)  # (batch, new, blocks)
+    y = y.transpose(1, 2).reshape(*x.shape[:-1], blocks * new)
+    return y[..., :out_length]
+
+
+class Resampler(nn.Module):
+    """Band-limited resampling from ``orig_sr`` to ``new_sr`` along the last dimension.
+
+    Why windowed sinc rather than FFT resampling: it is local (no wrap-around between the end
+    and the start of a clip, no dependence on the clip's length being FFT-friendly), its
+    transition band can be placed just below Nyquist so nothing aliases, and it runs as one
+    strided ``conv1d`` whose backward pass is as cheap as its forward. The kernel is built once
+    per rate pair and kept as a buffer, so calling the module in an optimisation loop costs only
+    the convolution (about 3 ms forward for 10 s of 44.1 kHz audio on one core).
+
+    Output length is ``ceil(samples * new_sr / orig_sr)``, as in librosa; sample ``m`` of the
+    output corresponds to time ``m / new_sr`` (no delay).
+    """
+
+    kernel: torch.Tensor
+
+    def __init__(self, orig_sr: int, new_sr: int):
+        super().__init__()
+        self.orig_sr, self.new_sr = int(orig_sr), int(new_sr)
+        self.orig, self.new = _reduced(orig_sr, new_sr)
+        self.pad = 0
+        if self.orig != self.new:
+            kernel, self.pad = _sinc_kernel(self.orig, self.new)
+            self.register_buffer("kernel", kernel.float(), persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.orig == self.new:
+            return x
+        return _resample_with(x, self.kernel, self.orig, self.new, self.pad)
+
+    def extra_repr(self) -> str:
+        return f"orig_sr={self.orig_sr}, new_sr={self.new_sr}"
+
+
+def resample(x: torch.Tensor, orig_sr: int, new_sr: int) -> torch.Tensor:
+    """Resample ``x`` along its last dimension (differentiable; see :class:`Resampler`).
+
+    The kernel is cached per rate pair; in a loop, a :class:`Resampler` avoids even the cast.
+    """
+    orig, new = _reduced(orig_sr, new_sr)
+    if orig == new:
+        return x
+    kernel, pad = _sinc_kernel(orig, new)
+    return _resample_with(x, kernel, orig, new, pad)
+
+
+# --------------------------------------------------------------------------- writing
+
+_FORMATS = {".wav": "WAV", ".flac": "FLAC"}
+_SUBTYPES = {"int16": "PCM_16", "int24": "PCM_24", "float32": "FLOAT"}
+
+
+def _rescale(wav: np.ndarray) -> np.ndarray:
+    """Scale the whole signal down if it peaks above full scale, keeping its shape (demucs)."""
+    peak = float(np.abs(wav).max())
+    return wav / peak if peak > 1 else wav
+
+
+def _clamp(wav: np.ndarray) -> np.ndarray:
+    return np.clip(wav, -1.0, 1.0)
+
+
+def _unchanged(wav: np.ndarray) -> np.ndarray:
+    return wav
+
+
+_CLIP_MODES = {"rescale": _rescale, "clamp": _clamp, "none": _unchanged}
+
+
+def save_audio(
+    path: str | os.PathLike,
+    wav: AudioLike,
+    sr: int,
+    *,
+    encoding: str = "int16",
+    clip: str = "rescale",
+    force: bool = False,
+) -> Path:
+    """Write ``wav`` ``(channels, samples)`` to ``path`` (.wav or .flac) and return the path.
+
+    ``clip`` says what happens to samples beyond ±1: ``rescale`` divides the whole signal by
+    its peak, ``clamp`` clips them, ``none`` writes them as they are (only a float32 WAV can
+    hold them). The file is written under a temporary name in the same folder and renamed,
+    so a failed write never leaves a partial file, and an existing file is kept unless
+    ``force``. Missing parent folders are created.
+    """
+    path = Path(path)
+    container = _FORMATS.get(path.suffix.lower())
+    if container is None:
+        raise AudioError(f"cannot write {path}: output must end in {' or '.join(_FORMATS)}")
+    if encoding not in _SUBTYPES:
+        raise UnknownNameError(f"unknown encoding '{encoding}'; choose one of {', '.join(_SUBTYPES)}")
+    if clip not in _CLIP_MODES:
+        raise UnknownNameError(f"unknown clip mode '{clip}'; choose one of {', '.join(_CLIP_MODES)}")
+    if container == "FLAC" and encoding == "float32":
+        raise AudioError(f"cannot write {path}: FLAC stores integers only; use int16 or int24, or a .wav file")
+    if int(sr) != sr or sr <= 0:
+        raise AudioError(f"cannot write {path}: invalid sample rate {sr}")
+    if path.exists() and not force:
+        raise TagboxError(f"{path} already exists; pass --force (force=True) to overwrite it")
+
+    data = _as_channels_first(wav, path)
+    data = _CLIP_MODES[clip](data)
+    if encoding != "float32" and float(np.abs(data).max()) > 1:
+        raise AudioError(
+            f"cannot write {path}: samples exceed full scale and {encoding} cannot hold them; "
+            "use clip='rescale' or 'clamp', or float32 WAV"
+        )
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        sf.write(tmp, data.T, int(sr), subtype=_SUBTYPES[encoding], format=container)
+        os.replace(tmp, path)
+    except (sf.SoundFileError, RuntimeError, OSError) as error:
+        raise AudioError(f"cannot write {path}: {_one_line(error)}") from error
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def _as_channels_first(wav: AudioLike, path: Path) -> np.ndarray:
+    if isinstance(wav, torch.Tensor):
+        wav = wav.detach().cpu().numpy()
+    data = np.asarray(wav, dtype=np.float32)
+    if data.ndim == 1:
+        data = data[None]
+    if data.ndim != 2:
+        raise AudioError(f"cannot write {path}: expected (channels, samples), got shape {tuple(data.shape)}")
+    check_audio(data, f"audio for {path}", silent_ok=True)
+    return data

@@ -1,0 +1,279 @@
+"""tagbox.audio: reading, checks, resampling against soxr, and atomic writing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+import soxr
+import torch
+
+from tagbox import audio
+from tagbox.audio import Resampler, check_audio, load_audio, resample, save_audio
+from tagbox.errors import AudioError, TagboxError, UnknownNameError
+
+RATE_PAIRS = [(44100, 16000), (48000, 16000), (22050, 16000), (16000, 44100)]
+
+
+def tone(sr: int, seconds: float = 1.0, channels: int = 2) -> np.ndarray:
+    t = np.arange(round(sr * seconds)) / sr
+    return np.stack([0.5 * np.sin(2 * np.pi * (220 + 110 * c) * t) for c in range(channels)]).astype(np.float32)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+@pytest.mark.parametrize(
+    "suffix, encoding, atol",
+    [
+        (".wav", "int16", 1 / 2**15),
+        (".wav", "int24", 1 / 2**23),
+        (".wav", "float32", 0.0),
+        (".flac", "int16", 1 / 2**15),
+        (".flac", "int24", 1 / 2**23),
+    ],
+)
+def test_round_trip_per_encoding(tmp_path, suffix, encoding, atol):
+    wav = tone(22050)
+    path = save_audio(tmp_path / f"x{suffix}", wav, 22050, encoding=encoding)
+    loaded, sr = load_audio(path)
+    assert sr == 22050
+    assert loaded.dtype == np.float32 and loaded.shape == wav.shape
+    np.testing.assert_allclose(loaded, wav, atol=atol, rtol=0)
+    assert sf.info(path).subtype == audio._SUBTYPES[encoding]
+
+
+def test_offset_and_duration_select_the_span(tmp_path):
+    sr = 8000
+    ramp = (np.arange(2 * sr, dtype=np.float32) / (4 * sr))[None].repeat(2, axis=0)
+    path = save_audio(tmp_path / "ramp.wav", ramp, sr, encoding="float32")
+    part, _ = load_audio(path, offset=0.5, duration=0.25)
+    np.testing.assert_array_equal(part, ramp[:, 4000:6000])
+    tail, _ = load_audio(path, offset=1.5, duration=10.0)  # runs past the end: what is there
+    np.testing.assert_array_equal(tail, ramp[:, 12000:])
+    with pytest.raises(AudioError, match="nothing at offset 3 s"):
+        load_audio(path, offset=3.0)
+    with pytest.raises(AudioError, match="invalid span"):
+        load_audio(path, offset=-1.0)
+
+
+def test_reads_compressed_formats(tmp_path):
+    wav = tone(44100, seconds=0.5, channels=1)
+    formats = [("x.ogg", dict(format="OGG", subtype="VORBIS"))]
+    if "MP3" in sf.available_formats():
+        formats.append(("x.mp3", dict(format="MP3", subtype="MPEG_LAYER_III")))
+    for name, options in formats:
+        sf.write(tmp_path / name, wav.T, 44100, **options)
+        loaded, sr = load_audio(tmp_path / name, offset=0.1, duration=0.2)
+        assert sr == 44100 and loaded.shape[0] == 1
+        assert abs(loaded.shape[1] - 8820) <= 1152  # mp3 may pad by one frame
+        assert 0.2 < np.abs(loaded).max() < 0.8, name
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda p: None, "audio file not found"),
+        (lambda p: p.write_bytes(b"RIFF not really a wave file" * 10), "cannot read audio file"),
+        (lambda p: sf.write(p, np.zeros((0, 1)), 8000), "is empty"),
+    ],
+    ids=["missing", "corrupt", "empty"],
+)
+def test_unreadable_files_raise_one_line_naming_the_file(tmp_path, make, message):
+    path = tmp_path / "broken.wav"
+    make(path)
+    with pytest.raises(AudioError, match=message) as error:
+        load_audio(path)
+    assert str(path) in str(error.value) and "\n" not in str(error.value)
+
+
+def test_a_folder_is_not_audio(tmp_path):
+    with pytest.raises(AudioError, match="not found"):
+        load_audio(tmp_path)
+
+
+# --------------------------------------------------------------------------- checks
+
+
+@pytest.mark.parametrize(
+    "wav, message",
+    [
+        (np.zeros((1, 0), np.float32), "mix.wav is empty"),
+        (np.array([[0.1, np.nan]], np.float32), "NaN or infinite"),
+        (torch.tensor([[0.1, float("inf")]]), "NaN or infinite"),
+        (np.zeros((2, 100), np.float32), "silent"),
+    ],
+)
+def test_check_audio_rejects_bad_signals(wav, message):
+    with pytest.raises(AudioError, match=message):
+        check_audio(wav, "mix.wav")
+
+
+def test_check_audio_accepts_sound_and_optionally_silence():
+    check_audio(tone(8000))
+    check_audio(torch.zeros(1, 10), silent_ok=True)
+
+
+# --------------------------------------------------------------------------- resampling
+
+
+@pytest.fixture(scope="module")
+def music(synth_dev) -> np.ndarray:
+    """Three seconds of a synth-dev mixture (44.1 kHz mono), as float64."""
+    wav, sr = load_audio(synth_dev / "dev_003" / "mixture.flac", offset=2.0, duration=3.0)
+    assert sr == 44100
+    return wav[0].astype(np.float64)
+
+
+@pytest.mark.parametrize("orig_sr, new_sr", RATE_PAIRS)
+def test_resample_matches_soxr_vhq_on_music(music, orig_sr, new_sr):
+    # Tolerance: relative L2 error below 0.2 % (measured: 0.05 %). The filters differ only in
+    # the last 5 % below Nyquist, where music has little energy.
+    x = soxr.resample(music, 44100, orig_sr, quality="VHQ") if orig_sr != 44100 else music
+    reference = soxr.resample(x, orig_sr, new_sr, quality="VHQ")
+    y = resample(torch.from_numpy(x).float(), orig_sr, new_sr).double().numpy()
+    assert y.shape == reference.shape
+    assert np.linalg.norm(y - reference) / np.linalg.norm(reference) < 2e-3
+
+
+@pytest.mark.parametrize("orig_sr, new_sr", RATE_PAIRS)
+def test_resample_matches_soxr_vhq_on_white_noise(orig_sr, new_sr):
+    # White noise weighs the band edge as much as the rest: below 3 % (measured: 1.9 %).
+    x = np.random.default_rng(0).standard_normal(orig_sr) * 0.1
+    reference = soxr.resample(x, orig_sr, new_sr, quality="VHQ")
+    y = resample(torch.from_numpy(x), orig_sr, new_sr).numpy()
+    assert np.linalg.norm(y - reference) / np.linalg.norm(reference) < 3e-2
+
+
+@pytest.mark.parametrize("orig_sr, new_sr", RATE_PAIRS)
+@pytest.mark.parametrize("fraction_of_nyquist", [0.05, 0.4, 0.85])
+def test_resampled_sines_stay_clean(orig_sr, new_sr, fraction_of_nyquist):
+    # Sines below 0.85 of the lower Nyquist come out with SNR above 100 dB in float32
+    # (measured: 114 dB or more), away from the edges of the clip.
+    freq = fraction_of_nyquist * min(orig_sr, new_sr) / 2
+    x = torch.sin(2 * torch.pi * freq * torch.arange(orig_sr, dtype=torch.float64) / orig_sr).float()
+    y = Resampler(orig_sr, new_sr)(x).double().numpy()
+    ideal = np.sin(2 * np.pi * freq * np.arange(len(y)) / new_sr)
+    inner = slice(new_sr // 20, -new_sr // 20)
+    noise = np.sum((y[inner] - ideal[inner]) ** 2)
+    assert 10 * np.log10(np.sum(ideal[inner] ** 2) / noise) > 100
+
+
+def test_downsampling_rejects_what_would_alias():
+    freq = 1.05 * 8000  # above the 16 kHz Nyquist: must vanish, not fold back to 7.6 kHz
+    x = torch.sin(2 * torch.pi * freq * torch.arange(44100, dtype=torch.float64) / 44100)
+    y = resample(x, 44100, 16000)[800:-800]
+    assert 10 * torch.log10(y.pow(2).mean() / 0.5) < -100
+
+
+def test_resample_keeps_leading_dims_and_identity():
+    x = torch.randn(2, 3, 4410)
+    y = resample(x, 44100, 16000)
+    assert y.shape == (2, 3, 1600)
+    torch.testing.assert_close(y[1, 2], resample(x[1, 2], 44100, 16000))
+    assert resample(x, 16000, 16000) is x
+    assert Resampler(32000, 32000)(x) is x
+
+
+def test_resampler_module_follows_dtype_and_matches_function():
+    x = torch.randn(1, 2205, dtype=torch.float64)
+    module = Resampler(44100, 16000)
+    assert not module.state_dict()  # the kernel is derived, not a parameter to save
+    torch.testing.assert_close(module(x.float()), resample(x, 44100, 16000).float())
+    assert module.to(torch.float64)(x).dtype == torch.float64
+
+
+@pytest.mark.parametrize("orig_sr, new_sr", [(44100, 16000), (16000, 44100), (48000, 16000)])
+def test_resample_gradients_are_exact(orig_sr, new_sr):
+    x = torch.randn(2, 40, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda v: resample(v, orig_sr, new_sr), (x,))
+
+
+def test_resample_rejects_bad_rates():
+    with pytest.raises(ValueError, match="positive integers"):
+        resample(torch.zeros(10), 0, 16000)
+    with pytest.raises(AudioError, match="ratio reduces to"):
+        resample(torch.zeros(10), 44100, 16001)
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def test_rescale_keeps_the_shape_and_clamp_clips(tmp_path):
+    wav = np.array([[0.5, -2.0, 1.0, 0.25]], np.float32)
+    rescaled, _ = load_audio(save_audio(tmp_path / "r.wav", wav, 8000, encoding="float32"))
+    np.testing.assert_allclose(rescaled, wav / 2)
+    clamped, _ = load_audio(save_audio(tmp_path / "c.wav", wav, 8000, encoding="float32", clip="clamp"))
+    np.testing.assert_allclose(clamped, [[0.5, -1.0, 1.0, 0.25]])
+    kept, _ = load_audio(save_audio(tmp_path / "n.wav", wav, 8000, encoding="float32", clip="none"))
+    np.testing.assert_array_equal(kept, wav)
+    quiet = np.array([[0.5, -0.25]], np.float32)
+    unchanged, _ = load_audio(save_audio(tmp_path / "q.wav", quiet, 8000, encoding="float32"))
+    np.testing.assert_array_equal(unchanged, quiet)  # rescale never boosts
+
+
+def test_integer_encodings_refuse_unclipped_overs(tmp_path):
+    with pytest.raises(AudioError, match="exceed full scale"):
+        save_audio(tmp_path / "x.wav", np.array([[1.5, 0.0]]), 8000, clip="none")
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    "name, options, error, message",
+    [
+        ("x.flac", dict(encoding="float32"), AudioError, "FLAC stores integers"),
+        ("x.mp3", {}, AudioError, r"must end in \.wav or \.flac"),
+        ("x.wav", dict(encoding="int8"), UnknownNameError, "unknown encoding 'int8'"),
+        ("x.wav", dict(clip="soft"), UnknownNameError, "unknown clip mode 'soft'"),
+    ],
+)
+def test_save_rejects_bad_options(tmp_path, name, options, error, message):
+    with pytest.raises(error, match=message):
+        save_audio(tmp_path / name, tone(8000), 8000, **options)
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    "wav, message",
+    [(np.zeros((1, 2, 3)), "expected \\(channels, samples\\)"), (np.array([[np.nan, 0.0]]), "NaN")],
+)
+def test_save_rejects_bad_arrays(tmp_path, wav, message):
+    with pytest.raises(AudioError, match=message):
+        save_audio(tmp_path / "x.wav", wav, 8000)
+
+
+def test_save_accepts_tensors_mono_vectors_and_silence(tmp_path):
+    signal = torch.linspace(-0.5, 0.5, 100, requires_grad=True)
+    loaded, _ = load_audio(save_audio(tmp_path / "t.wav", signal, 8000, encoding="float32"))
+    np.testing.assert_allclose(loaded, signal.detach().numpy()[None])
+    silent, _ = load_audio(save_audio(tmp_path / "s.wav", torch.zeros(2, 50), 8000))
+    assert silent.shape == (2, 50) and not silent.any()
+
+
+def test_save_creates_parents_and_never_overwrites_without_force(tmp_path):
+    path = save_audio(tmp_path / "a" / "b" / "x.wav", tone(8000), 8000)
+    before = path.read_bytes()
+    with pytest.raises(TagboxError, match="already exists; pass --force"):
+        save_audio(path, tone(8000) / 2, 8000)
+    assert path.read_bytes() == before
+    save_audio(path, tone(8000) / 2, 8000, force=True)
+    assert path.read_bytes() != before
+    assert sorted(p.name for p in path.parent.iterdir()) == ["x.wav"]
+
+
+def test_failed_write_leaves_no_file_and_keeps_the_old_one(tmp_path, monkeypatch):
+    path = save_audio(tmp_path / "x.flac", tone(8000), 8000)
+    before = path.read_bytes()
+
+    def write_then_fail(file, *args, **kwargs):
+        with open(file, "wb") as handle:
+            handle.write(b"partial")
+        raise sf.LibsndfileError(0, "disk full (simulated)")
+
+    monkeypatch.setattr(audio.sf, "write", write_then_fail)
+    with pytest.raises(AudioError, match="cannot write .*disk full"):
+        save_audio(path, tone(8000) / 2, 8000, force=True)
+    with pytest.raises(AudioError):
+        save_audio(tmp_path / "new.wav", tone(8000), 8000)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.flac"]
