@@ -12,11 +12,14 @@ size, licence, citation). :func:`resolve` finds a model's file in this order:
 
 Every file is checked against its sha256 before use. Models whose upstream file could not be
 pinned (``sha256: null``) are trusted on first download and pinned in the cache from then on.
+:func:`fetch` (``tagbox download``) fills the cache from the mirror, else from the upstream URLs.
 """
 
 from __future__ import annotations
 
+import difflib
 import hashlib
+import http.client
 import json
 import logging
 import os
@@ -27,6 +30,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import NamedTuple
 
 from platformdirs import user_cache_dir
 from tqdm import tqdm
@@ -73,7 +77,9 @@ def entry(model_id: str) -> ModelEntry:
     """The registry entry of ``model_id``; unknown ids list the known ones."""
     models = registry()
     if model_id not in models:
-        raise UnknownNameError(f"unknown model '{model_id}'; known models: {', '.join(models)}")
+        close = difflib.get_close_matches(model_id, models, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        raise UnknownNameError(f"unknown model '{model_id}'{hint}; known models: {', '.join(models)}")
     return models[model_id]
 
 
@@ -114,27 +120,41 @@ def verify(model: ModelEntry, path: Path) -> Path:
     if actual != expected:
         raise WeightsError(
             f"checksum mismatch for '{model.id}' at {path}: expected sha256 {expected}, "
-            f"got {actual}; the file is corrupt or not the published one (delete it and run "
-            f"`tagbox download {model.id}`)"
+            f"got {actual}; the file is corrupt or not the published one and was not used "
+            f"(`tagbox download {model.id}` fetches a good copy into the cache)"
         )
     return path
 
 
 def is_available(model_id: str) -> bool:
     """True if the model can be loaded without a download."""
-    model = entry(model_id)
-    return any(path.is_file() for path in _local_candidates(model))
+    return status(model_id) != "missing"
 
 
-def _local_candidates(model: ModelEntry) -> list[Path]:
+def status(model_id: str) -> str:
+    """Where :func:`resolve` would find the model now: bundled, cached, mirror or missing.
+
+    Only presence is checked, not the checksum (that happens when the file is used).
+    """
+    found = [where for where, path in _local_candidates(entry(model_id)) if path.is_file()]
+    return found[0] if found else "missing"
+
+
+def _local_candidates(model: ModelEntry) -> list[tuple[str, Path]]:
+    """Local places for the model's file, labelled, in resolution order."""
     candidates = []
     if model.bundled:
-        candidates.append(_PACKAGE_ROOT / model.bundled)
-    candidates.append(cached_path(model))
-    mirror = os.environ.get(MIRROR_ENV)
-    if mirror and model.mirror_path:
-        candidates.append(Path(mirror) / model.mirror_path)
+        candidates.append(("bundled", _PACKAGE_ROOT / model.bundled))
+    candidates.append(("cached", cached_path(model)))
+    mirrored = _mirror_path(model)
+    if mirrored is not None:
+        candidates.append(("mirror", mirrored))
     return candidates
+
+
+def _mirror_path(model: ModelEntry) -> Path | None:
+    mirror = os.environ.get(MIRROR_ENV)
+    return Path(mirror) / model.mirror_path if mirror and model.mirror_path else None
 
 
 def resolve(model_id: str, path: str | os.PathLike | None = None, download: bool = True) -> Path:
@@ -145,11 +165,11 @@ def resolve(model_id: str, path: str | os.PathLike | None = None, download: bool
         if not path.is_file():
             raise WeightsError(f"weights file for '{model_id}' not found: {path}")
         return verify(model, path)
-    for candidate in _local_candidates(model):
+    for _, candidate in _local_candidates(model):
         if candidate.is_file():
             return verify(model, candidate)
     if download and model.urls:
-        return fetch(model)
+        return fetch(model).path
     raise WeightsError(_missing_message(model))
 
 
@@ -164,40 +184,54 @@ def _missing_message(model: ModelEntry) -> str:
     )
 
 
-def fetch(model: ModelEntry | str, force: bool = False) -> Path:
-    """Download ``model`` into the cache, verify it, and return its path.
+class Fetched(NamedTuple):
+    """Where :func:`fetch` left a model's file, and where that file came from."""
 
-    The file is written to a temporary name and renamed only once verified, so an interrupted
-    or corrupt download never leaves a file that later loads would trust.
+    path: Path
+    source: str  # "bundled", "cache", or the URL it was copied from (file:// for the mirror)
+
+
+def fetch(model: ModelEntry | str, force: bool = False) -> Fetched:
+    """Make sure a verified copy of ``model`` is in the cache (or bundled); return where.
+
+    A cached copy that passes its checksum is kept unless ``force``; one that fails is replaced.
+    Sources are tried in order: the mirror (``$TAGBOX_WEIGHTS_MIRROR``), then the upstream
+    URLs. Each file is written to a temporary name and renamed only once verified, so an
+    interrupted or corrupt transfer never leaves a file that later loads would trust.
     """
     model = entry(model) if isinstance(model, str) else model
+    if model.bundled and (_PACKAGE_ROOT / model.bundled).is_file():
+        return Fetched(verify(model, _PACKAGE_ROOT / model.bundled), "bundled")
     target = cached_path(model)
     if target.is_file() and not force:
-        return verify(model, target)
-    if not model.urls:
+        try:
+            return Fetched(verify(model, target), "cache")
+        except WeightsError as error:
+            logger.warning("%s; fetching it again", error)
+    mirrored = _mirror_path(model)
+    urls = ([mirrored.resolve().as_uri()] if mirrored is not None and mirrored.is_file() else []) + list(model.urls)
+    if not urls:
         raise WeightsError(_missing_message(model))
     target.parent.mkdir(parents=True, exist_ok=True)
     errors = []
-    for url in model.urls:
+    for url in urls:
         try:
             tmp = _download(url, target, model)
-        except (urllib.error.URLError, OSError, ValueError) as error:
+        except (OSError, ValueError, http.client.HTTPException) as error:
             errors.append(f"{url}: {getattr(error, 'reason', error)}")
             continue
         actual = sha256sum(tmp)
         expected = expected_sha256(model)
         if expected is not None and actual != expected:
-            tmp.unlink(missing_ok=True)
-            raise WeightsError(
-                f"checksum mismatch for '{model.id}' downloaded from {url}: expected sha256 "
-                f"{expected}, got {actual}; the file was discarded"
-            )
+            tmp.unlink()
+            errors.append(f"{url}: checksum mismatch (expected sha256 {expected}, got {actual}; discarded)")
+            continue
         if expected is None:
             logger.warning("'%s' has no published checksum; pinning sha256 %s", model.id, actual)
             _pin_path(model).write_text(actual + "\n")
         os.replace(tmp, target)
-        return target
-    raise WeightsError(f"could not download '{model.id}': " + "; ".join(errors))
+        return Fetched(target, url)
+    raise WeightsError(f"{_missing_message(model)} (tried {'; '.join(errors)})")
 
 
 def _download(url: str, target: Path, model: ModelEntry) -> Path:
