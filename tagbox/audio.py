@@ -39,6 +39,8 @@ def load_audio(
     path = Path(path)
     if offset < 0 or (duration is not None and duration <= 0):
         raise AudioError(f"invalid span for {path}: offset must be >= 0 and duration > 0 seconds")
+    if path.is_dir():
+        raise AudioError(f"{path} is a folder, not an audio file")
     if not path.is_file():
         raise AudioError(f"audio file not found: {path}")
     try:

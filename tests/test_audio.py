@@ -88,7 +88,7 @@ def test_unreadable_files_raise_one_line_naming_the_file(tmp_path, make, message
 
 
 def test_a_folder_is_not_audio(tmp_path):
-    with pytest.raises(AudioError, match="not found"):
+    with pytest.raises(AudioError, match="is a folder, not an audio file"):
         load_audio(tmp_path)
 
 
