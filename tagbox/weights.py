@@ -188,7 +188,7 @@ class Fetched(NamedTuple):
     """Where :func:`fetch` left a model's file, and where that file came from."""
 
     path: Path
-    source: str  # "bundled", "cache", or the URL it was copied from (file:// for the mirror)
+    source: str  # "bundled", "cached", or the URL it was copied from (file:// for the mirror)
 
 
 def fetch(model: ModelEntry | str, force: bool = False) -> Fetched:
@@ -205,7 +205,7 @@ def fetch(model: ModelEntry | str, force: bool = False) -> Fetched:
     target = cached_path(model)
     if target.is_file() and not force:
         try:
-            return Fetched(verify(model, target), "cache")
+            return Fetched(verify(model, target), "cached")
         except WeightsError as error:
             logger.warning("%s; fetching it again", error)
     mirrored = _mirror_path(model)

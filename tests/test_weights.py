@@ -178,7 +178,7 @@ def test_download_over_http_with_progress(cache, register, server, capsys):
     assert path == weights.cached_path(model) and path.read_bytes() == PAYLOAD
     assert "fake-tagger" in capsys.readouterr().err  # the tqdm bar
     assert files_under(cache) == ["model.pth"]
-    assert weights.fetch(model.id) == (path, "cache")  # kept, not downloaded again
+    assert weights.fetch(model.id) == (path, "cached")  # kept, not downloaded again
 
 
 def test_falls_back_to_the_next_url(cache, register, server):

@@ -9,7 +9,7 @@ from tagbox import weights
 from tagbox.errors import TagboxError, WeightsError
 
 # How each kind of source is reported; any other source is the URL the file was fetched from.
-_ALREADY_THERE = {"cache": "already in the cache", "bundled": "bundled with tagbox"}
+_ALREADY_THERE = {"cached": "already in the cache", "bundled": "bundled with tagbox"}
 
 
 def register(subparsers) -> None:
