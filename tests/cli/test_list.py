@@ -38,7 +38,8 @@ def test_status_follows_the_files(capsys, tmp_path, monkeypatch):
 
 def test_kind_filter(capsys):
     assert list(listed(capsys, "--kind", "generator")) == ["jukebox-5b"]
-    assert len(listed(capsys, "--kind", "tagger")) == 8
+    taggers = [m.id for m in weights.registry().values() if m.kind == "tagger"]
+    assert list(listed(capsys, "--kind", "tagger")) == taggers
     with pytest.raises(SystemExit) as exit_:
         main(["list", "--kind", "vocoder"])
     assert exit_.value.code == 2
