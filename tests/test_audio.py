@@ -57,6 +57,26 @@ def test_offset_and_duration_select_the_span(tmp_path):
         load_audio(path, offset=-1.0)
 
 
+def test_only_the_span_is_decoded(tmp_path, monkeypatch):
+    path = save_audio(tmp_path / "long.flac", tone(8000, seconds=4.0), 8000)
+    calls = []
+    real_seek, real_read = sf.SoundFile.seek, sf.SoundFile.read
+
+    def seek(self, frames, whence=sf.SEEK_SET):
+        if whence == sf.SEEK_SET:  # soundfile itself asks for the position with SEEK_CUR
+            calls.append(("seek", frames))
+        return real_seek(self, frames, whence)
+
+    def read(self, frames=-1, **options):
+        calls.append(("read", frames))
+        return real_read(self, frames, **options)
+
+    monkeypatch.setattr(sf.SoundFile, "seek", seek)
+    monkeypatch.setattr(sf.SoundFile, "read", read)
+    wav, _ = load_audio(path, offset=2.5, duration=0.5)
+    assert calls == [("seek", 20000), ("read", 4000)] and wav.shape == (2, 4000)
+
+
 def test_reads_compressed_formats(tmp_path):
     wav = tone(44100, seconds=0.5, channels=1)
     formats = [("x.ogg", dict(format="OGG", subtype="VORBIS"))]
