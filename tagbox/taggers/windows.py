@@ -1,0 +1,36 @@
+"""Cutting audio into tagger windows and averaging the tags over them (as TagBox does)."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from tagbox.errors import AudioError
+from tagbox.taggers.base import Tagger
+
+# Windows per forward pass are capped by total samples: 16 musicnn windows, or 1 FCN window.
+_BATCH_SAMPLES = 16 * 48000
+
+
+def frame(x: torch.Tensor, input_length: int) -> torch.Tensor:
+    """(..., N) -> (..., ceil(N / input_length), input_length), non-overlapping, last window zero-padded."""
+    length = x.shape[-1]
+    if length == 0:
+        raise AudioError("cannot tag empty audio")
+    n_windows = -(-length // input_length)
+    return F.pad(x, (0, n_windows * input_length - length)).unflatten(-1, (n_windows, input_length))
+
+
+def predict(tagger: Tagger, wav16k: torch.Tensor | np.ndarray) -> torch.Tensor:
+    """Mean tag probabilities over the windows of a mono 16 kHz waveform (N,) -> (len(tags),).
+
+    Differentiable with respect to ``wav16k``; wrap in ``torch.no_grad()`` when only tagging.
+    """
+    device = tagger.spec_bn.running_mean.device
+    wav = torch.as_tensor(wav16k, dtype=torch.float32, device=device)
+    if wav.dim() != 1:
+        raise AudioError(f"predict takes a mono waveform of shape (samples,), got {tuple(wav.shape)}")
+    windows = frame(wav, tagger.input_length)
+    per_batch = max(1, _BATCH_SAMPLES // tagger.input_length)
+    return torch.cat([tagger(batch) for batch in windows.split(per_batch)]).mean(0)

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from tagbox.errors import AudioError
+from tagbox.taggers import build_tagger, frame, predict
+
+
+def test_frame_zero_pads_the_last_window():
+    x = torch.arange(1, 11, dtype=torch.float32).expand(2, 10)
+    windows = frame(x, 4)
+    assert windows.shape == (2, 3, 4)
+    assert windows[0, 2].tolist() == [9, 10, 0, 0]
+    assert torch.equal(windows[..., :2, :].flatten(-2), x[:, :8])
+
+
+def test_frame_keeps_exact_multiples_unpadded():
+    assert frame(torch.ones(8), 4).shape == (2, 4)
+
+
+def test_frame_rejects_empty_audio():
+    with pytest.raises(AudioError, match="empty"):
+        frame(torch.zeros(0), 4)
+
+
+def test_predict_is_the_mean_over_windows_and_differentiable():
+    tagger = build_tagger("debug-tiny")
+    wav = (torch.randn(40000) * 0.1).requires_grad_(True)
+    probs = predict(tagger, wav)
+    torch.testing.assert_close(probs, tagger(frame(wav, 16000)).mean(0))
+    probs[0].backward()
+    assert wav.grad.shape == (40000,) and wav.grad.abs().sum() > 0
+
+
+def test_predict_accepts_numpy_and_rejects_multichannel():
+    tagger = build_tagger("debug-tiny")
+    assert predict(tagger, np.zeros(100, dtype=np.float64)).shape == (50,)
+    with pytest.raises(AudioError, match="mono"):
+        predict(tagger, torch.zeros(2, 16000))
