@@ -146,8 +146,9 @@ def _resample_with(x: torch.Tensor, kernel: torch.Tensor, pad: int) -> torch.Ten
     out_length = math.ceil(length * new / orig)
     blocks = math.ceil(out_length / new)
     frames = blocks + taps - 1
-    flat = F.pad(x.reshape(-1, length), (pad, frames * orig - length - pad))
-    folded = flat.reshape(-1, frames, orig).transpose(1, 2)  # (batch, orig, frames)
+    batch = math.prod(x.shape[:-1])
+    flat = F.pad(x.reshape(batch, length), (pad, frames * orig - length - pad))
+    folded = flat.reshape(batch, frames, orig).transpose(1, 2)  # (batch, orig, frames)
     y = F.conv1d(folded, kernel.to(x))  # (batch, new, blocks)
     y = y.transpose(1, 2).reshape(*x.shape[:-1], blocks * new)
     return y[..., :out_length]

@@ -192,6 +192,7 @@ def test_resample_keeps_leading_dims_and_identity():
     y = resample(x, 44100, 16000)
     assert y.shape == (2, 3, 1600)
     torch.testing.assert_close(y[1, 2], resample(x[1, 2], 44100, 16000))
+    assert resample(torch.zeros(2, 0), 44100, 16000).shape == (2, 0)
     assert resample(x, 16000, 16000) is x
     assert Resampler(32000, 32000)(x) is x
 
