@@ -144,7 +144,7 @@ def _resample_with(x: torch.Tensor, kernel: torch.Tensor, pad: int) -> torch.Ten
     new, orig, taps = kernel.shape
     length = x.shape[-1]
     out_length = math.ceil(length * new / orig)
-    blocks = math.ceil(out_length / new)
+    blocks = max(1, math.ceil(out_length / new))  # conv1d needs one block even for empty input
     frames = blocks + taps - 1
     batch = math.prod(x.shape[:-1])
     flat = F.pad(x.reshape(batch, length), (pad, frames * orig - length - pad))
