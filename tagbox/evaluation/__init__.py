@@ -1,0 +1,24 @@
+"""Separation benchmark: datasets with true stems, metrics, methods to compare, a cached runner.
+
+``tagbox eval`` (tagbox/cli/eval.py) is the command-line front end.
+"""
+
+from tagbox.evaluation.datasets import Track, detect_layout, load_track, track_sources
+from tagbox.evaluation.methods import METHODS, MethodSpec, build_method
+from tagbox.evaluation.metrics import bss_sdr, si_sdr, si_sdr_improvement
+from tagbox.evaluation.runner import EvalPlan, run_evaluation
+
+__all__ = [
+    "METHODS",
+    "EvalPlan",
+    "MethodSpec",
+    "Track",
+    "bss_sdr",
+    "build_method",
+    "detect_layout",
+    "load_track",
+    "run_evaluation",
+    "si_sdr",
+    "si_sdr_improvement",
+    "track_sources",
+]

@@ -1,0 +1,145 @@
+"""Separation methods compared by ``tagbox eval``: tagbox itself, a floor, a ceiling and peers.
+
+Every method is ``method(mixture, sample_rate, source, track) -> estimate`` with the mixture as
+float32 (channels, samples) and an estimate of the same shape. ``mixture`` (identity) is the
+floor every SI-SDRi is measured from; ``oracle`` (ideal ratio mask from the true stems) is the
+ceiling for a mask on this STFT. The classical unsupervised peers (HPSS, REPET-SIM) split the
+mixture into two parts that know nothing of the requested source, so the part closest to the
+true stem is picked with the reference (an *oracle choice*): their scores are upper bounds for
+those methods used blindly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import librosa
+import numpy as np
+
+from tagbox.errors import UnknownNameError
+from tagbox.evaluation.datasets import Track
+from tagbox.evaluation.metrics import si_sdr
+
+N_FFT = 2048
+HOP = 512
+REPET_WIDTH_S = 2.0
+Method = Callable[[np.ndarray, int, str, Track], np.ndarray]
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """A named method instance: ``kind`` picks the builder, ``options`` configure it."""
+
+    label: str
+    kind: str
+    options: tuple[tuple[str, Any], ...] = ()
+
+    def key(self) -> dict:
+        """What determines this method's output (the label is only a name)."""
+        return {"kind": self.kind, "options": [list(item) for item in self.options]}
+
+
+def stft(signal: np.ndarray) -> np.ndarray:
+    return librosa.stft(signal, n_fft=N_FFT, hop_length=HOP, window="hann")
+
+
+def istft(spectrogram: np.ndarray, length: int) -> np.ndarray:
+    return librosa.istft(spectrogram, n_fft=N_FFT, hop_length=HOP, window="hann", length=length).astype(np.float32)
+
+
+def oracle_choice(candidates: dict[str, np.ndarray], reference: np.ndarray) -> str:
+    """The name of the candidate with the best SI-SDR against the true stem."""
+    return max(candidates, key=lambda name: si_sdr(reference, candidates[name]))
+
+
+def hpss_candidates(mixture: np.ndarray, sample_rate: int) -> dict[str, np.ndarray]:
+    """librosa's median-filtering harmonic/percussive separation, margin 1."""
+    harmonic, percussive = librosa.decompose.hpss(stft(mixture), margin=1.0)
+    length = mixture.shape[-1]
+    return {"harmonic": istft(harmonic, length), "percussive": istft(percussive, length)}
+
+
+def repet_candidates(mixture: np.ndarray, sample_rate: int) -> dict[str, np.ndarray]:
+    """REPET-SIM as in librosa's vocal-separation example: nearest-neighbour median filtering.
+
+    Frames are replaced by the median of their most similar frames (cosine, at least 2 s apart);
+    what repeats is the background, the rest the foreground. Soft masks with margins 2 / 10.
+    Excerpts under about 4 s use a shorter minimum distance.
+    """
+    spectrogram = stft(mixture)
+    magnitude = np.abs(spectrogram)
+    # Short excerpts cannot hold frames 2 s apart on both sides: shrink the gap to what fits.
+    width = int(librosa.time_to_frames(REPET_WIDTH_S, sr=sample_rate, hop_length=HOP))
+    width = min(width, (magnitude.shape[-1] - 1) // 2 - 1)
+    background = np.stack(
+        [
+            np.minimum(channel, librosa.decompose.nn_filter(channel, aggregate=np.median, metric="cosine", width=width))
+            for channel in magnitude
+        ]
+    )
+    mask_background = librosa.util.softmask(background, 2 * (magnitude - background), power=2)
+    mask_foreground = librosa.util.softmask(magnitude - background, 10 * background, power=2)
+    length = mixture.shape[-1]
+    return {
+        "foreground": istft(mask_foreground * spectrogram, length),
+        "background": istft(mask_background * spectrogram, length),
+    }
+
+
+def _oracle_choice_method(candidates: Callable[[np.ndarray, int], dict[str, np.ndarray]]) -> Callable[..., Method]:
+    def build() -> Method:
+        def run(mixture: np.ndarray, sample_rate: int, source: str, track: Track) -> np.ndarray:
+            parts = candidates(mixture, sample_rate)
+            return parts[oracle_choice(parts, track.stems[source])]
+
+        return run
+
+    return build
+
+
+def _mixture() -> Method:
+    return lambda mixture, sample_rate, source, track: mixture
+
+
+def _oracle_irm() -> Method:
+    """Ideal ratio mask |S_source| / sum_k |S_k| on the mixture STFT (uses the true stems)."""
+
+    def run(mixture: np.ndarray, sample_rate: int, source: str, track: Track) -> np.ndarray:
+        magnitudes = {name: np.abs(stft(stem)) for name, stem in track.stems.items()}
+        total = np.maximum(sum(magnitudes.values()), np.finfo(np.float32).tiny)
+        return istft(magnitudes[source] / total * stft(mixture), mixture.shape[-1])
+
+    return run
+
+
+def _tagbox(**options: Any) -> Method:
+    """``tagbox.Separator(**options)``, built once per process, imported when first used."""
+    separators = []
+
+    def run(mixture: np.ndarray, sample_rate: int, source: str, track: Track) -> np.ndarray:
+        if not separators:
+            from tagbox import Separator
+
+            separators.append(Separator(**options))
+        target = separators[0].separate_tensor(mixture, sample_rate, source).target
+        target = target.detach().cpu().numpy() if hasattr(target, "detach") else np.asarray(target)
+        return target.astype(np.float32).reshape(mixture.shape)
+
+    return run
+
+
+METHODS: dict[str, Callable[..., Method]] = {
+    "tagbox": _tagbox,
+    "mixture": _mixture,
+    "oracle": _oracle_irm,
+    "hpss": _oracle_choice_method(hpss_candidates),
+    "repet": _oracle_choice_method(repet_candidates),
+}
+
+
+def build_method(spec: MethodSpec) -> Method:
+    """The callable for ``spec``; unknown kinds list the known ones."""
+    if spec.kind not in METHODS:
+        raise UnknownNameError(f"unknown method '{spec.kind}'; known methods: {', '.join(METHODS)}")
+    return METHODS[spec.kind](**dict(spec.options))

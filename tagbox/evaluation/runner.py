@@ -1,0 +1,235 @@
+"""Run methods x tracks x sources, cache every result, and summarise.
+
+Each (track, source, method) result is a small JSON file named by a hash of everything that
+determines it (dataset path, track, source, excerpt, method kind and options, tagger), so an
+interrupted run resumes where it stopped and a track whose results are all cached is not even
+read. A track that cannot be loaded, or a method that fails on it, is recorded and skipped;
+failures are not cached, so the next run retries them.
+
+With ``jobs > 1`` tracks are spread over worker processes started with ``spawn`` (safe with
+torch), each limited to one OpenMP thread so that workers do not fight over cores.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import time
+import warnings
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from functools import lru_cache
+from multiprocessing import get_context
+from pathlib import Path
+
+import numpy as np
+from platformdirs import user_cache_dir
+from tqdm import tqdm
+
+from tagbox import __version__
+from tagbox.evaluation.datasets import load_track
+from tagbox.evaluation.fooling import TagProbe, is_fooled
+from tagbox.evaluation.methods import MethodSpec, build_method
+from tagbox.evaluation.metrics import bss_sdr, si_sdr
+from tagbox.weights import CACHE_ENV
+
+logger = logging.getLogger(__name__)
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get(CACHE_ENV) or user_cache_dir("tagbox")) / "eval"
+
+
+@dataclass(frozen=True)
+class EvalPlan:
+    """Everything a worker needs to evaluate one track (plain data: it is sent to processes)."""
+
+    root: str
+    layout: str
+    methods: tuple[MethodSpec, ...]
+    cache_dir: str
+    offset: float = 0.0
+    duration: float | None = None
+    tagger: str | None = None
+    bss: bool = True
+
+    def result_key(self, track: str, source: str, method: MethodSpec) -> str:
+        description = {
+            "tagbox": __version__,
+            "dataset": str(Path(self.root).resolve()),
+            "layout": self.layout,
+            "track": track,
+            "source": source,
+            "offset": self.offset,
+            "duration": self.duration,
+            "method": method.key(),
+            "tagger": self.tagger,
+            "bss": self.bss,
+        }
+        return hashlib.sha256(json.dumps(description, sort_keys=True).encode()).hexdigest()[:32]
+
+    def cache_path(self, track: str, source: str, method: MethodSpec) -> Path:
+        return Path(self.cache_dir) / f"{self.result_key(track, source, method)}.json"
+
+
+@dataclass
+class TrackOutcome:
+    """What one track produced: result records, failures, and warnings raised while loading."""
+
+    track: str
+    records: list[dict] = field(default_factory=list)
+    failures: list[dict] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    computed: int = 0
+
+
+@dataclass
+class EvalReport:
+    records: list[dict]
+    failures: list[dict]
+    computed: int
+
+
+def evaluate_track(plan: EvalPlan, track_name: str, sources: tuple[str, ...]) -> TrackOutcome:
+    """Every (source, method) result of one track, from the cache where possible."""
+    outcome = TrackOutcome(track_name)
+    todo = []
+    for source in sources:
+        for spec in plan.methods:
+            path = plan.cache_path(track_name, source, spec)
+            if path.exists():
+                outcome.records.append(dict(json.loads(path.read_text()), method=spec.label))
+            else:
+                todo.append((source, spec))
+    if not todo:
+        return outcome
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            track = load_track(Path(plan.root), plan.layout, track_name, plan.offset, plan.duration)
+        outcome.warnings = [str(w.message) for w in caught]
+    except Exception as error:  # one broken track must not abort the run
+        outcome.failures.append({"track": track_name, "error": _describe(error)})
+        return outcome
+    probe = _probe(plan.tagger) if plan.tagger else None
+    references: dict[str, dict] = {}
+    for source, spec in todo:
+        if source not in references:
+            references[source] = _reference_scores(track, source, probe)
+        try:
+            record = _evaluate(plan, track, source, spec, references[source], probe)
+        except Exception as error:
+            logger.debug("%s failed on %s/%s", spec.label, track_name, source, exc_info=True)
+            outcome.failures.append(
+                {"track": track_name, "source": source, "method": spec.label, "error": _describe(error)}
+            )
+            continue
+        write_json(plan.cache_path(track_name, source, spec), record)
+        outcome.records.append(record)
+        outcome.computed += 1
+    return outcome
+
+
+def run_evaluation(
+    plan: EvalPlan, track_sources: dict[str, tuple[str, ...]], jobs: int = 1, progress: bool = True
+) -> EvalReport:
+    """Evaluate every track (in ``jobs`` processes), logging load warnings and failures."""
+    Path(plan.cache_dir).mkdir(parents=True, exist_ok=True)
+    bar = tqdm(total=len(track_sources), desc="tracks", unit="track", disable=not progress)
+    outcomes = []
+    if jobs <= 1:
+        for name, sources in track_sources.items():
+            outcomes.append(evaluate_track(plan, name, sources))
+            bar.update()
+    else:
+        with ProcessPoolExecutor(jobs, mp_context=get_context("spawn"), initializer=_one_thread) as pool:
+            futures = [pool.submit(evaluate_track, plan, name, sources) for name, sources in track_sources.items()]
+            for future in as_completed(futures):
+                outcomes.append(future.result())
+                bar.update()
+    bar.close()
+    order = {name: i for i, name in enumerate(track_sources)}
+    outcomes.sort(key=lambda o: order[o.track])
+    for outcome in outcomes:
+        for message in outcome.warnings:
+            logger.warning("warning: %s", message)
+        for failure in outcome.failures:
+            where = "/".join(failure[k] for k in ("track", "source", "method") if k in failure)
+            logger.warning("skipped %s: %s", where, failure["error"])
+    return EvalReport(
+        records=[r for o in outcomes for r in o.records],
+        failures=[f for o in outcomes for f in o.failures],
+        computed=sum(o.computed for o in outcomes),
+    )
+
+
+def _reference_scores(track, source: str, probe: TagProbe | None) -> dict:
+    """Per (track, source): the mixture's SI-SDR and the true stem's tag probability."""
+    stem = track.stems[source]
+    return {
+        "si_sdr_mixture": si_sdr(stem, track.mixture),
+        "p_stem": probe.target_probability(stem, track.sample_rate, source) if probe else None,
+    }
+
+
+def _evaluate(plan: EvalPlan, track, source: str, spec: MethodSpec, reference: dict, probe: TagProbe | None) -> dict:
+    method = _method(spec)
+    start = time.perf_counter()
+    estimate = np.asarray(method(track.mixture, track.sample_rate, source, track), dtype=np.float32)
+    seconds = time.perf_counter() - start
+    if estimate.shape != track.mixture.shape:
+        raise ValueError(f"estimate shape {estimate.shape} differs from the mixture's {track.mixture.shape}")
+    stem = track.stems[source]
+    score = si_sdr(stem, estimate)
+    si_sdri = score - reference["si_sdr_mixture"]
+    p_estimate = probe.target_probability(estimate, track.sample_rate, source) if probe else None
+    return {
+        "track": track.name,
+        "source": source,
+        "method": spec.label,
+        "si_sdr": score,
+        "si_sdri": si_sdri,
+        "sdr": bss_sdr(stem, estimate, track.sample_rate) if plan.bss else None,
+        "seconds": seconds,
+        "tagger": plan.tagger,
+        "p_estimate": p_estimate,
+        "p_stem": reference["p_stem"],
+        "fooled": is_fooled(p_estimate, reference["p_stem"], si_sdri),
+        "energy_ratio": _energy(estimate) / max(_energy(track.mixture), 1e-20),
+    }
+
+
+@lru_cache(maxsize=None)
+def _method(spec: MethodSpec):
+    """Methods are built once per process (a tagbox Separator loads its models once)."""
+    return build_method(spec)
+
+
+@lru_cache(maxsize=None)
+def _probe(tagger_id: str) -> TagProbe:
+    return TagProbe(tagger_id)
+
+
+def _one_thread() -> None:
+    """Worker initializer: torch (imported later, by a method that needs it) starts with one thread."""
+    os.environ["OMP_NUM_THREADS"] = "1"
+
+
+def _energy(signal: np.ndarray) -> float:
+    return float(np.sum(signal.astype(np.float64) ** 2))
+
+
+def _describe(error: Exception) -> str:
+    return str(error) or type(error).__name__
+
+
+def write_json(path: Path, data) -> None:
+    """Write atomically: a crash leaves the old file or none, never half a result."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False) as handle:
+        json.dump(data, handle, indent=1, allow_nan=True)
+    os.replace(handle.name, path)
+

@@ -1,0 +1,134 @@
+"""Summary tables of an evaluation: mean and median per source and method, as Markdown and JSON.
+
+Every table names its metric in its title. SI-SDRi leads (it cannot be gamed by quiet output);
+BSSEval v4 SDR is aggregated the museval way (median over 1 s frames, then median over stems).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+
+from tagbox.evaluation.fooling import FOOLING_MARGIN, FOOLING_MAX_SI_SDRI_DB
+
+OVERALL = "overall"
+
+
+def _finite(values) -> np.ndarray:
+    array = np.array([v for v in values if v is not None], dtype=np.float64)
+    return array[np.isfinite(array)]
+
+
+def _stat(values, how) -> float | None:
+    array = _finite(values)
+    return float(how(array)) if array.size else None
+
+
+def summarize(records: list[dict], methods: list[str]) -> list[dict]:
+    """One row per (source, method), then one ``overall`` row per method over all stems."""
+    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for record in records:
+        groups[(record["source"], record["method"])].append(record)
+        groups[(OVERALL, record["method"])].append(record)
+    counts = defaultdict(int)
+    for record in records:
+        counts[record["source"]] += 1
+    sources = sorted(counts, key=lambda s: (-counts[s], s)) + [OVERALL]
+    rows = []
+    for source in sources:
+        for method in methods:
+            group = groups.get((source, method))
+            if not group:
+                continue
+            column = lambda key: [r.get(key) for r in group]  # noqa: E731
+            rows.append(
+                {
+                    "source": source,
+                    "method": method,
+                    "n": len(group),
+                    "si_sdri_mean": _stat(column("si_sdri"), np.mean),
+                    "si_sdri_median": _stat(column("si_sdri"), np.median),
+                    "si_sdr_mean": _stat(column("si_sdr"), np.mean),
+                    "si_sdr_median": _stat(column("si_sdr"), np.median),
+                    "sdr_median": _stat(column("sdr"), np.median),
+                    "sdr_mean": _stat(column("sdr"), np.mean),
+                    "seconds_mean": _stat(column("seconds"), np.mean),
+                    "p_estimate_mean": _stat(column("p_estimate"), np.mean),
+                    "p_stem_mean": _stat(column("p_stem"), np.mean),
+                    "fooled": sum(bool(r.get("fooled")) for r in group),
+                }
+            )
+    return rows
+
+
+def _fmt(value: float | None, digits: int = 1) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def _table(rows: list[dict], methods: list[str], title: str, cell) -> str:
+    """A source x method table; ``cell(row)`` renders one (source, method) result."""
+    by_key = {(r["source"], r["method"]): r for r in rows}
+    sources = list(dict.fromkeys(r["source"] for r in rows))
+    lines = [
+        f"**{title}**",
+        "",
+        "| source | n | " + " | ".join(methods) + " |",
+        "|---|---:|" + "---:|" * len(methods),
+    ]
+    for source in sources:
+        n = max(by_key[(source, m)]["n"] for m in methods if (source, m) in by_key)
+        cells = [cell(by_key[(source, m)]) if (source, m) in by_key else "–" for m in methods]
+        name = f"**{source}**" if source == OVERALL else source
+        lines.append(f"| {name} | {n} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def markdown(rows: list[dict], methods: list[str], records: list[dict]) -> str:
+    """The printed report: one table per metric, then any estimates flagged as fooling the tagger."""
+    tables = [
+        _table(
+            rows, methods,
+            "SI-SDRi (dB; SI-SDR of the estimate minus SI-SDR of the mixture), mean / median over stems",
+            lambda r: f"{_fmt(r['si_sdri_mean'])} / {_fmt(r['si_sdri_median'])}",
+        ),
+        _table(
+            rows, methods,
+            "SI-SDR of the estimate (dB, zero-mean, scale-invariant), mean / median over stems",
+            lambda r: f"{_fmt(r['si_sdr_mean'])} / {_fmt(r['si_sdr_median'])}",
+        ),
+    ]
+    if any(r["sdr_median"] is not None for r in rows):
+        tables.append(
+            _table(
+                rows, methods,
+                "BSSEval v4 SDR (dB; museval: 1 s frames, median over frames), median / mean over stems. "
+                "Rewards quiet output: a near-silent estimate scores about 0 dB",
+                lambda r: f"{_fmt(r['sdr_median'])} / {_fmt(r['sdr_mean'])}",
+            )
+        )
+    tables.append(
+        _table(rows, methods, "Wall time of the method per stem (s), mean", lambda r: _fmt(r["seconds_mean"], 2))
+    )
+    tagger = next((r.get("tagger") for r in records if r.get("tagger")), None)
+    if tagger:
+        tables.append(
+            _table(
+                rows, methods,
+                f"Target-tag probability ({tagger}): estimate / true stem, mean; [k fooled] counts estimates rated "
+                f">= {FOOLING_MARGIN} above the true stem with SI-SDRi < {FOOLING_MAX_SI_SDRI_DB} dB",
+                lambda r: f"{_fmt(r['p_estimate_mean'], 2)} / {_fmt(r['p_stem_mean'], 2)}"
+                + (f" [{r['fooled']} fooled]" if r["fooled"] else ""),
+            )
+        )
+        fooled = [r for r in records if r.get("fooled")]
+        if fooled:
+            lines = ["**Flagged: the tagger rates the estimate far above the true stem, SI-SDRi near zero**", ""]
+            lines += ["| track | source | method | SI-SDRi (dB) | p estimate | p true stem |", "|---|---|---|---:|---:|---:|"]
+            lines += [
+                f"| {r['track']} | {r['source']} | {r['method']} | {_fmt(r['si_sdri'])} | "
+                f"{_fmt(r['p_estimate'], 2)} | {_fmt(r['p_stem'], 2)} |"
+                for r in fooled
+            ]
+            tables.append("\n".join(lines))
+    return "\n\n".join(tables)
