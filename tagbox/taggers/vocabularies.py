@@ -13,10 +13,12 @@ from tagbox.errors import UnknownNameError
 VOCABULARIES = ("mtat", "jamendo", "msd")
 
 
-def unknown_name_error(kind: str, name: str, known: Iterable[str]) -> UnknownNameError:
-    """An error that lists the known names and suggests the closest one."""
+def unknown_name_error(
+    kind: str, name: str, known: Iterable[str], candidates: Iterable[str] = ()
+) -> UnknownNameError:
+    """An error that lists the known names and suggests the closest of them and ``candidates``."""
     known = list(known)
-    close = difflib.get_close_matches(name, known, n=1)
+    close = difflib.get_close_matches(name, [*known, *candidates], n=1)
     hint = f" (did you mean '{close[0]}'?)" if close else ""
     return UnknownNameError(f"unknown {kind} '{name}'{hint}; known: {', '.join(known)}")
 

@@ -1,0 +1,126 @@
+"""Source names ("vocals", "violin", ...) and the tags that mean them in each tagger vocabulary.
+
+The mapping is data (``tagbox/data/sources.json``): each source lists, per vocabulary, the tags
+that name exactly it, and may sit ``within`` a broader source (violin within strings). A source
+is expressed by its own tags plus those of the sources within it; if that is empty, by the own
+tags of the nearest broader source that has any (a Jamendo tagger hears an organ as "keyboard"). Where nothing
+fits, the vocabulary cannot express the source and :func:`source_tags` returns ``()``.
+
+Raw tag names of any vocabulary are accepted wherever a source name is ("female vocal",
+"instrument---bass"), and stand for themselves.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+
+from tagbox.taggers.vocabularies import VOCABULARIES, unknown_name_error, vocabulary_tags
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    group: str
+    tags: dict[str, tuple[str, ...]]
+    within: str | None = None
+    negations: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@lru_cache(maxsize=1)
+def _sources() -> dict[str, Source]:
+    data = json.loads(resources.files("tagbox").joinpath("data/sources.json").read_text())["sources"]
+    return {
+        name: Source(
+            name=name,
+            group=entry["group"],
+            within=entry.get("within"),
+            tags={v: tuple(entry["tags"][v]) for v in VOCABULARIES},
+            negations={v: tuple(entry.get("negations", {}).get(v, ())) for v in VOCABULARIES},
+        )
+        for name, entry in data.items()
+    }
+
+
+SOURCE_NAMES: tuple[str, ...] = tuple(_sources())
+
+
+def _all_tags() -> set[str]:
+    return {tag for vocabulary in VOCABULARIES for tag in vocabulary_tags(vocabulary)}
+
+
+def is_raw_tag(name: str) -> bool:
+    """True if ``name`` is a tag of some vocabulary rather than a source name."""
+    return name not in _sources() and name in _all_tags()
+
+
+def canonical_name(name: str) -> str:
+    """``name`` as a source name or raw tag; "Electric guitar" -> "electric_guitar".
+
+    Raises UnknownNameError (listing the sources, suggesting the closest name) otherwise.
+    """
+    if name in _sources() or is_raw_tag(name):
+        return name
+    normalised = name.strip().lower().replace(" ", "_").replace("-", "_")
+    if normalised in _sources():
+        return normalised
+    error = unknown_name_error("source", name, SOURCE_NAMES, candidates=sorted(_all_tags()))
+    raise type(error)(f"{error}; any tag of the taggers' vocabularies is accepted too")
+
+
+def source_group(name: str) -> str:
+    """"voice" or "instrument"."""
+    return _sources()[canonical_name(name)].group
+
+
+def _ancestors(name: str) -> list[str]:
+    chain, within = [], _sources()[name].within
+    while within is not None:
+        chain.append(within)
+        within = _sources()[within].within
+    return chain
+
+
+def _subtree(name: str) -> list[str]:
+    """``name`` and every source within it, at any depth."""
+    return [other for other in _sources() if other == name or name in _ancestors(other)]
+
+
+def _in_vocabulary_order(tags: set[str], vocabulary: str) -> tuple[str, ...]:
+    return tuple(tag for tag in vocabulary_tags(vocabulary) if tag in tags)
+
+
+def source_tags(name: str, vocabulary: str) -> tuple[str, ...]:
+    """The tags of ``vocabulary`` that mean ``name`` (empty when it cannot express it)."""
+    vocabulary_tags(vocabulary)  # validates the vocabulary
+    name = canonical_name(name)
+    if is_raw_tag(name):
+        return _in_vocabulary_order({name}, vocabulary)
+    tags = {tag for member in _subtree(name) for tag in _sources()[member].tags[vocabulary]}
+    for broader in _ancestors(name):
+        if tags:
+            break
+        tags = set(_sources()[broader].tags[vocabulary])
+    return _in_vocabulary_order(tags, vocabulary)
+
+
+def instrument_tags(vocabulary: str) -> tuple[str, ...]:
+    """Every tag of ``vocabulary`` that names a source (instrument or voice); no genres or moods."""
+    return _in_vocabulary_order({tag for s in _sources().values() for tag in s.tags[vocabulary]}, vocabulary)
+
+
+def negative_tags(name: str, vocabulary: str) -> tuple[str, ...]:
+    """Tags an isolated ``name`` should score low: other sources' tags and its negations.
+
+    Sources related to ``name`` (broader or narrower: strings for violin) are not counted as
+    other sources, while siblings are (cello for violin, male vocals for female vocals).
+    """
+    name = canonical_name(name)
+    positives = set(source_tags(name, vocabulary))
+    owners = [s.name for s in _sources().values() if name in s.tags[vocabulary]] if is_raw_tag(name) else [name]
+    related = {other for owner in owners for other in [*_ancestors(owner), *_subtree(owner)]}
+    others = {tag for s in _sources().values() if s.name not in related for tag in s.tags[vocabulary]}
+    negations = {tag for owner in owners for s in [owner, *_ancestors(owner)] for tag in _sources()[s].negations[vocabulary]}
+    return _in_vocabulary_order((others - positives) | negations, vocabulary)

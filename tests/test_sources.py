@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+import pytest
+
+from tagbox import sources
+from tagbox.errors import UnknownNameError
+from tagbox.taggers import VOCABULARIES, vocabulary_tags
+
+DATA = json.loads(resources.files("tagbox").joinpath("data/sources.json").read_text())["sources"]
+
+
+def test_the_usual_sources_exist():
+    required = {"vocals", "guitar", "electric_guitar", "piano", "drums", "bass", "violin", "cello", "strings",
+                "flute", "synth", "organ", "harpsichord", "harp", "sitar", "choir", "trumpet", "saxophone"}
+    assert required <= set(sources.SOURCE_NAMES)
+
+
+@pytest.mark.parametrize("name", list(DATA))
+def test_every_source_states_every_vocabulary_with_real_tags(name):
+    entry = DATA[name]
+    assert set(entry["tags"]) == set(VOCABULARIES), "say [] explicitly where a vocabulary has no tag"
+    for vocabulary in VOCABULARIES:
+        known = set(vocabulary_tags(vocabulary))
+        assert set(entry["tags"][vocabulary]) <= known
+        assert set(entry.get("negations", {}).get(vocabulary, [])) <= known - set(entry["tags"][vocabulary])
+    assert entry["group"] in {"voice", "instrument"}
+    if "within" in entry:
+        assert DATA[entry["within"]]["group"] == entry["group"]
+
+
+def test_no_tag_names_two_sources():
+    for vocabulary in VOCABULARIES:
+        owned = [tag for entry in DATA.values() for tag in entry["tags"][vocabulary]]
+        assert len(owned) == len(set(owned)), vocabulary
+
+
+def test_mtat_vocals_are_every_vocal_tag_but_not_the_negations():
+    vocals = set(sources.source_tags("vocals", "mtat"))
+    assert {"vocal", "vocals", "voice", "singing", "female", "male", "woman", "man", "female vocal",
+            "male vocal", "female voice", "male voice", "choir", "choral"} <= vocals
+    assert not vocals & {"no vocal", "no vocals", "no voice"}
+    assert {"no vocal", "no vocals", "no voice"} <= set(sources.negative_tags("vocals", "mtat"))
+
+
+def test_a_broader_source_includes_the_narrower_ones():
+    assert set(sources.source_tags("strings", "mtat")) == {"strings", "violin", "cello"}
+    assert set(sources.source_tags("guitar", "jamendo")) == {
+        "instrument---guitar", "instrument---acousticguitar", "instrument---electricguitar"}
+
+
+def test_without_an_own_tag_a_source_falls_back_to_the_broader_source_only():
+    assert sources.source_tags("organ", "jamendo") == ("instrument---keyboard",)
+    assert sources.source_tags("cello", "jamendo") == ("instrument---strings",)  # not violin
+    assert sources.source_tags("electric_guitar", "mtat") == ("guitar",)
+    assert sources.source_tags("choir", "msd") == ()  # male/female vocalists do not mean a choir
+
+
+@pytest.mark.parametrize("name, vocabulary", [
+    ("bass", "mtat"), ("organ", "mtat"), ("trumpet", "mtat"), ("saxophone", "jamendo"), ("flute", "msd")])
+def test_a_source_a_vocabulary_cannot_express_has_no_tags(name, vocabulary):
+    assert sources.source_tags(name, vocabulary) == ()
+
+
+def test_raw_tags_stand_for_themselves():
+    assert sources.is_raw_tag("female vocal") and not sources.is_raw_tag("vocals") and not sources.is_raw_tag("x")
+    assert sources.source_tags("female vocal", "mtat") == ("female vocal",)
+    assert sources.source_tags("instrument---bass", "mtat") == ()  # a Jamendo tag
+    assert sources.source_tags("Hip-Hop", "msd") == ("Hip-Hop",)
+
+
+def test_tags_come_in_model_output_order():
+    for vocabulary in VOCABULARIES:
+        order = vocabulary_tags(vocabulary)
+        tags = sources.instrument_tags(vocabulary)
+        assert list(tags) == sorted(tags, key=order.index)
+
+
+def test_instrument_tags_name_sources_only():
+    tags = set(sources.instrument_tags("mtat"))
+    assert {"guitar", "drums", "female vocal", "sitar"} <= tags
+    assert not tags & {"rock", "classical", "slow", "no vocals"}
+
+
+def test_negatives_are_other_sources_but_not_related_ones():
+    violin = set(sources.negative_tags("violin", "mtat"))
+    assert {"cello", "guitar", "vocal", "drums"} <= violin
+    assert not violin & {"violin", "strings"}
+    female = set(sources.negative_tags("female_vocals", "mtat"))
+    assert {"male", "male vocal", "no vocals", "piano"} <= female
+    assert not female & {"female", "vocal", "singing"}
+    assert not set(sources.negative_tags("violin", "jamendo")) & {"instrument---strings", "instrument---violin"}
+
+
+def test_names_are_normalised():
+    assert sources.canonical_name("Electric guitar") == "electric_guitar"
+    assert sources.source_group("female-vocals") == "voice"
+    assert sources.source_group("drums") == "instrument"
+
+
+def test_unknown_name_lists_sources_and_suggests_the_closest():
+    with pytest.raises(UnknownNameError, match=r"unknown source 'violn' \(did you mean 'violin'\?\); known: vocals,"):
+        sources.source_tags("violn", "mtat")
+
+
+def test_unknown_vocabulary_is_an_error():
+    with pytest.raises(UnknownNameError, match="unknown vocabulary 'magna'"):
+        sources.source_tags("vocals", "magna")
