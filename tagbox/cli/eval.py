@@ -38,9 +38,10 @@ def register(subparsers) -> None:
     parser.add_argument("--offset", type=float, default=0.0, metavar="S", help="excerpt start in seconds (default: 0)")
     parser.add_argument("--duration", type=float, metavar="S", help="excerpt length in seconds (default: to the end)")
     parser.add_argument(
-        "--tagger", metavar="ID",
-        help="tagger for the fooling check (target-tag probability of estimate and true stem); default: mtat-musicnn "
-        "when a tagbox method runs, otherwise none; 'none' turns it off",
+        "--tagger", metavar="ID[,ID...]",
+        help="taggers for the fooling check (target-tag probability of estimate and true stem); default: the "
+        "taggers of the tagbox configurations (mtat-musicnn unless set) when a tagbox method runs, otherwise none; "
+        "'none' turns the check off",
     )
     parser.add_argument("--json", type=Path, metavar="OUT", help="also write the summary and every result as JSON")
     parser.add_argument("--force", action="store_true", help="overwrite the --json file if it exists")
@@ -120,6 +121,17 @@ def select_tracks(available: dict[str, tuple[str, ...]], sources: list[str] | No
     return selected
 
 
+def check_taggers(requested: str | None, specs: tuple, default: str) -> tuple[str, ...]:
+    """Taggers of the fooling check: as requested, else those the tagbox configurations steer with."""
+    if requested:
+        return () if requested.lower() == "none" else tuple(t.strip() for t in requested.split(",") if t.strip())
+    configured = [dict(spec.options).get("taggers", (default,)) for spec in specs if spec.kind == "tagbox"]
+    configured = [(t,) if isinstance(t, str) else tuple(t) for t in configured]
+    if len(set(configured)) > 1:
+        logger.warning("tagbox configurations steer with different taggers; the fooling check uses %s", ",".join(configured[0]))
+    return configured[0] if configured else ()
+
+
 def run(args: argparse.Namespace) -> int:
     from tagbox.evaluation.datasets import detect_layout, track_sources
     from tagbox.evaluation.fooling import DEFAULT_TAGGER
@@ -134,8 +146,7 @@ def run(args: argparse.Namespace) -> int:
     specs = method_specs(args.methods, args.config)
     layout = detect_layout(args.root)
     tracks = select_tracks(track_sources(args.root, layout), args.sources, args.max_tracks)
-    uses_tagbox = any(spec.kind == "tagbox" for spec in specs)
-    tagger = args.tagger if args.tagger else (DEFAULT_TAGGER if uses_tagbox else None)
+    taggers = check_taggers(args.tagger, specs, DEFAULT_TAGGER)
     if not bss_available():
         logger.warning("BSSEval v4 SDR skipped: it needs museval (pip install 'tagbox[musdb]'); reporting SI-SDR only")
     plan = EvalPlan(
@@ -145,7 +156,7 @@ def run(args: argparse.Namespace) -> int:
         cache_dir=str(args.cache_dir or default_cache_dir()),
         offset=args.offset,
         duration=args.duration,
-        tagger=None if str(tagger).lower() == "none" else tagger,
+        taggers=taggers,
         bss=bss_available(),
     )
     report = run_evaluation(plan, tracks, jobs=args.jobs)
@@ -167,14 +178,15 @@ def run(args: argparse.Namespace) -> int:
                 "offset": args.offset,
                 "duration": args.duration,
                 "methods": [{"label": s.label, **s.key()} for s in specs],
-                "tagger": plan.tagger,
+                "taggers": list(plan.taggers),
                 "metrics": {
                     "si_sdr": "SI-SDR of the estimate, dB (zero-mean, scale-invariant; Le Roux 2019)",
                     "si_sdri": "SI-SDR of the estimate minus SI-SDR of the mixture, dB",
                     "sdr": "BSSEval v4 SDR (museval, images mode, 1 s frames, median over frames), dB",
                     "seconds": "wall time of the method on the stem, s",
-                    "p_estimate": "target-tag probability of the estimate under the tagger",
-                    "p_stem": "target-tag probability of the true stem under the tagger",
+                    "p_estimate": "mean probability of the source's tags for the estimate, over windows and taggers",
+                    "p_stem": "the same for the true stem",
+                    "fooled": "p_estimate >= p_stem + 0.25 while si_sdri < 1 dB",
                 },
                 "summary": rows,
                 "results": report.records,

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from tagbox.errors import UnknownNameError
+
 DEFAULT_TAGGER = "mtat-musicnn"
 # "Far above": the estimate convinces the tagger this much more than the real stem does...
 FOOLING_MARGIN = 0.25
@@ -25,15 +27,15 @@ def is_fooled(p_estimate: float | None, p_stem: float | None, si_sdri: float) ->
 
 
 class TagProbe:
-    """Target-tag probability of audio under one tagger: the highest probability among the
-    source's tags (e.g. drums, beat, beats), from the mean over the tagger's windows of the mono
-    downmix at the tagger's rate. ``None`` when the vocabulary has no tag for the source."""
+    """Target-tag probability of audio, defined as the Separator reports it: the mean probability
+    of the source's own tags (e.g. drums, beat, beats), averaged over the tagger's windows of the
+    mono downmix at 16 kHz, then over the taggers whose vocabulary has a tag for the source.
+    ``None`` when none has."""
 
-    def __init__(self, tagger_id: str):
+    def __init__(self, tagger_ids: tuple[str, ...]):
         from tagbox.taggers import load_tagger
 
-        self.tagger = load_tagger(tagger_id)
-        self.id = tagger_id
+        self.taggers = [load_tagger(tagger_id) for tagger_id in tagger_ids]
 
     def target_probability(self, audio: np.ndarray, sample_rate: int, source: str) -> float | None:
         import torch
@@ -42,11 +44,16 @@ class TagProbe:
         from tagbox.sources import source_tags
         from tagbox.taggers import predict
 
-        tags = source_tags(source, self.tagger.vocabulary)
-        if not tags:
-            return None
         mono = torch.as_tensor(np.asarray(audio, dtype=np.float32).mean(axis=0))
-        with torch.no_grad():
-            probabilities = predict(self.tagger, resample(mono, sample_rate, self.tagger.sample_rate))
-        index = [self.tagger.tags.index(tag) for tag in tags]
-        return float(probabilities[index].max())
+        values = []
+        for tagger in self.taggers:
+            try:
+                tags = source_tags(source, tagger.vocabulary)
+            except UnknownNameError:  # a dataset's own stem name (e.g. Slakh "brass"): no tag for it
+                return None
+            if not tags:
+                continue
+            with torch.no_grad():
+                probabilities = predict(tagger, resample(mono, sample_rate, tagger.sample_rate))
+            values.append(float(probabilities[[tagger.tags.index(tag) for tag in tags]].mean()))
+        return float(np.mean(values)) if values else None

@@ -113,15 +113,17 @@ def _oracle_irm() -> Method:
     return run
 
 
-def _tagbox(**options: Any) -> Method:
-    """``tagbox.Separator(**options)``, built once per process, imported when first used."""
+def _tagbox(preset: str | None = None, **options: Any) -> Method:
+    """``tagbox.Separator`` (from a preset when ``preset`` is given), built once per process and
+    imported when first used; its own progress bar is off unless the options turn it on."""
     separators = []
+    options = {"progress": False, **options}
 
     def run(mixture: np.ndarray, sample_rate: int, source: str, track: Track) -> np.ndarray:
         if not separators:
             from tagbox import Separator
 
-            separators.append(Separator(**options))
+            separators.append(Separator.from_preset(preset, **options) if preset else Separator(**options))
         target = separators[0].separate_tensor(mixture, sample_rate, source).target
         target = target.detach().cpu().numpy() if hasattr(target, "detach") else np.asarray(target)
         return target.astype(np.float32).reshape(mixture.shape)

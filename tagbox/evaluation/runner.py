@@ -1,7 +1,7 @@
 """Run methods x tracks x sources, cache every result, and summarise.
 
 Each (track, source, method) result is a small JSON file named by a hash of everything that
-determines it (dataset path, track, source, excerpt, method kind and options, tagger), so an
+determines it (dataset path, track, source, excerpt, method kind and options, taggers), so an
 interrupted run resumes where it stopped and a track whose results are all cached is not even
 read. A track that cannot be loaded, or a method that fails on it, is recorded and skipped;
 failures are not cached, so the next run retries them.
@@ -53,7 +53,7 @@ class EvalPlan:
     cache_dir: str
     offset: float = 0.0
     duration: float | None = None
-    tagger: str | None = None
+    taggers: tuple[str, ...] = ()
     bss: bool = True
 
     def result_key(self, track: str, source: str, method: MethodSpec) -> str:
@@ -66,7 +66,7 @@ class EvalPlan:
             "offset": self.offset,
             "duration": self.duration,
             "method": method.key(),
-            "tagger": self.tagger,
+            "taggers": list(self.taggers),
             "bss": self.bss,
         }
         return hashlib.sha256(json.dumps(description, sort_keys=True).encode()).hexdigest()[:32]
@@ -114,7 +114,7 @@ def evaluate_track(plan: EvalPlan, track_name: str, sources: tuple[str, ...]) ->
     except Exception as error:  # one broken track must not abort the run
         outcome.failures.append({"track": track_name, "error": _describe(error)})
         return outcome
-    probe = _probe(plan.tagger) if plan.tagger else None
+    probe = _probe(plan.taggers) if plan.taggers else None
     references: dict[str, dict] = {}
     for source, spec in todo:
         if source not in references:
@@ -194,7 +194,7 @@ def _evaluate(plan: EvalPlan, track, source: str, spec: MethodSpec, reference: d
         "si_sdri": si_sdri,
         "sdr": bss_sdr(stem, estimate, track.sample_rate) if plan.bss else None,
         "seconds": seconds,
-        "tagger": plan.tagger,
+        "tagger": "+".join(plan.taggers) or None,
         "p_estimate": p_estimate,
         "p_stem": reference["p_stem"],
         "fooled": is_fooled(p_estimate, reference["p_stem"], si_sdri),
@@ -209,8 +209,8 @@ def _method(spec: MethodSpec):
 
 
 @lru_cache(maxsize=None)
-def _probe(tagger_id: str) -> TagProbe:
-    return TagProbe(tagger_id)
+def _probe(tagger_ids: tuple[str, ...]) -> TagProbe:
+    return TagProbe(tagger_ids)
 
 
 def _one_thread() -> None:

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tagbox.cli import main
-from tagbox.cli.eval import parse_config, parse_value
+from tagbox.cli.eval import check_taggers, method_specs, parse_config, parse_value
 from tests.evaluation.helpers import write_dataset
 
 
@@ -68,3 +68,16 @@ def test_config_values_are_typed():
     assert name == "focused"
     assert dict(options) == {"objective": "focused", "steps": 100, "fft_sizes": (2048, 1024)}
     assert parse_config("default=") == ("default", ())
+
+
+def test_fooling_check_uses_the_configured_taggers():
+    plain = method_specs("mixture,oracle", [])
+    assert check_taggers(None, plain, "mtat-musicnn") == ()
+    assert check_taggers("mtat-musicnn,jamendo-musicnn", plain, "x") == ("mtat-musicnn", "jamendo-musicnn")
+    tagbox = method_specs("tagbox,mixture", ["a=steps=5"])
+    assert check_taggers(None, tagbox, "mtat-musicnn") == ("mtat-musicnn",)
+    assert check_taggers("none", tagbox, "mtat-musicnn") == ()
+    ensemble = method_specs("tagbox", ["a=taggers=mtat-musicnn:jamendo-musicnn"])
+    assert check_taggers(None, ensemble, "x") == ("mtat-musicnn", "jamendo-musicnn")
+    single = method_specs("tagbox", ["a=taggers=jamendo-musicnn"])
+    assert check_taggers(None, single, "x") == ("jamendo-musicnn",)

@@ -54,25 +54,43 @@ def test_repet_splits_into_two_parts_of_the_mixture_shape():
     assert run("repet", track, "organ").shape == track.mixture.shape
 
 
-def test_tagbox_method_builds_the_separator_from_its_options(monkeypatch):
-    built = []
+class FakeSeparator:
+    """Stands in for tagbox.Separator: records how it was built, returns half the mixture."""
 
-    class FakeSeparator:
-        def __init__(self, **options):
-            built.append(options)
+    built: list = []
 
-        def separate_tensor(self, wav, sample_rate, source):
-            target = 0.5 * torch.as_tensor(wav)
-            return SimpleNamespace(target=target, residual=torch.as_tensor(wav) - target, source=source)
+    def __init__(self, **options):
+        self.built.append(options)
 
+    @classmethod
+    def from_preset(cls, preset, **overrides):
+        return cls(preset=preset, **overrides)
+
+    def separate_tensor(self, wav, sample_rate, source):
+        target = 0.5 * torch.as_tensor(wav)
+        return SimpleNamespace(target=target, residual=torch.as_tensor(wav) - target, source=source)
+
+
+@pytest.fixture
+def fake_separator(monkeypatch):
     # `from tagbox import Separator` resolves through the tagbox.separator module.
     monkeypatch.setitem(sys.modules, "tagbox.separator", SimpleNamespace(Separator=FakeSeparator))
+    monkeypatch.setattr(FakeSeparator, "built", [])
+    return FakeSeparator
+
+
+def test_tagbox_method_builds_the_separator_once_from_its_options(fake_separator):
     track = two_source_track(tone(), clicks())
     method = build_method(MethodSpec("tagbox:focused", "tagbox", (("objective", "focused"), ("steps", 3))))
     for source in ("organ", "drums"):
-        estimate = method(track.mixture, RATE, source, track)
-        np.testing.assert_allclose(estimate, 0.5 * track.mixture)
-    assert built == [{"objective": "focused", "steps": 3}]  # built once, reused
+        np.testing.assert_allclose(method(track.mixture, RATE, source, track), 0.5 * track.mixture)
+    assert fake_separator.built == [{"progress": False, "objective": "focused", "steps": 3}]
+
+
+def test_tagbox_method_accepts_a_preset(fake_separator):
+    track = two_source_track(tone(), clicks())
+    run("tagbox", track, "organ", preset="faithful", steps=5)
+    assert fake_separator.built == [{"preset": "faithful", "progress": False, "steps": 5}]
 
 
 def test_unknown_method_is_a_clear_error():

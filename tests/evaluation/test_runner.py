@@ -101,8 +101,8 @@ def test_estimates_the_tagger_prefers_over_the_true_stem_without_separating_are_
         return track
 
     monkeypatch.setattr(runner, "load_track", load_and_remember)
-    monkeypatch.setattr(runner, "_probe", lambda tagger_id: FakeProbe(stems))
-    report = run_evaluation(plan_for(tmp_path, MIXTURE, ORACLE, tagger="fake"), TRACKS, progress=False)
+    monkeypatch.setattr(runner, "_probe", lambda tagger_ids: FakeProbe(stems))
+    report = run_evaluation(plan_for(tmp_path, MIXTURE, ORACLE, taggers=("fake",)), TRACKS, progress=False)
     flagged = {(r["method"], r["fooled"]) for r in report.records}
     assert flagged == {("mixture", True), ("oracle", False)}
     assert all(r["p_stem"] == 0.3 and r["p_estimate"] == 0.9 for r in report.records)
