@@ -1,0 +1,128 @@
+"""``tagbox separate``: demucs-style query-by-tag separation of audio files."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from tagbox.audio import load_audio, save_audio
+from tagbox.errors import TagboxError
+from tagbox.latents import LATENTS
+from tagbox.objectives import OBJECTIVES
+from tagbox.separator import PRESETS, Separator
+
+
+def _int_list(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in text.split(",") if part)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got '{text}'") from None
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "separate",
+        help="separate a source named by tags from music files",
+        description="Separate each SOURCE from each FILE by steering a latent space with pretrained taggers. "
+        "Writes <out>/<model>/<track>/<source>.wav and no_<source>.wav.",
+    )
+    parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    parser.add_argument("-s", "--source", action="append", required=True, dest="sources",
+                        help="source name or raw tag to separate (repeatable)")
+    parser.add_argument("--not", action="append", default=[], dest="exclude", metavar="NAME",
+                        help="source or tag the estimate should not contain (focused objective)")
+    parser.add_argument("-o", "--out", type=Path, default=Path("separated"), help="output folder")
+    parser.add_argument("--filename", default="{track}/{stem}.{ext}",
+                        help="output name under <out>/<model>/; fields {track}, {stem}, {source}, {ext}")
+    parser.add_argument("--preset", choices=sorted(PRESETS), default="default",
+                        help="'faithful' reproduces the reference TagBox settings")
+    parser.add_argument("--latent", choices=sorted(LATENTS), help="latent space to steer")
+    parser.add_argument("--generator", help="generator id for the vqvae latent")
+    parser.add_argument("--tagger", action="append", dest="taggers", metavar="ID", help="tagger id (repeatable)")
+    parser.add_argument("--steps", type=int, help="optimisation steps")
+    parser.add_argument("--lr", type=float, help="Adam learning rate")
+    parser.add_argument("--fft-sizes", type=_int_list, help="mask FFT sizes, e.g. 2048,1024,512")
+    parser.add_argument("--no-mask", dest="mask", action="store_false", default=None,
+                        help="return the generator's audio itself (style transfer)")
+    parser.add_argument("--codebook", choices=["frozen", "tagbox"])
+    parser.add_argument("--objective", choices=sorted(OBJECTIVES))
+    parser.add_argument("--components", type=int, help="NMF components (nmf latent)")
+    parser.add_argument("--segment", type=float, help="seconds per steered segment")
+    parser.add_argument("--overlap", type=float, help="overlap between segments, as a fraction")
+    parser.add_argument("--flac", action="store_true", help="write FLAC instead of WAV")
+    depth = parser.add_mutually_exclusive_group()
+    depth.add_argument("--int24", dest="encoding", action="store_const", const="int24")
+    depth.add_argument("--float32", dest="encoding", action="store_const", const="float32")
+    parser.add_argument("--clip-mode", choices=["rescale", "clamp", "none"], default="rescale")
+    parser.add_argument("-d", "--device", default="cpu")
+    parser.add_argument("--seed", type=int)
+    parser.add_argument("--force", action="store_true", help="overwrite existing outputs")
+    parser.set_defaults(func=run, encoding="int16")
+
+
+# Flags that map one-to-one onto Separator keyword arguments.
+_SEPARATOR_FLAGS = (
+    "latent", "generator", "taggers", "steps", "lr", "fft_sizes", "mask", "codebook", "objective",
+    "components", "segment", "overlap", "device", "seed", "exclude",
+)
+
+
+def separator_options(args: argparse.Namespace) -> dict:
+    """Separator keyword arguments for the flags the user set (others keep the preset's)."""
+    return {name: getattr(args, name) for name in _SEPARATOR_FLAGS if getattr(args, name) not in (None, [])}
+
+
+def output_paths(args: argparse.Namespace, model: str, track: Path, source: str) -> dict[str, Path]:
+    ext = "flac" if args.flac else "wav"
+    return {
+        stem: args.out / model / args.filename.format(track=track.stem, stem=stem, source=source, ext=ext)
+        for stem in (source, f"no_{source}")
+    }
+
+
+def _save_pair(args: argparse.Namespace, paths: dict[str, Path], stems: dict, sample_rate: int) -> None:
+    """Write a target and its residual; an interruption between the two removes the first."""
+    written = []
+    try:
+        for stem, audio in stems.items():
+            save_audio(paths[stem], audio.cpu(), sample_rate, encoding=args.encoding,
+                       clip=args.clip_mode, force=args.force)
+            written.append(paths[stem])
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+
+
+def run(args: argparse.Namespace) -> int:
+    if len(set(args.sources)) != len(args.sources):
+        raise TagboxError("a source was requested twice")
+    clash = set(args.sources) & set(args.exclude)
+    if clash:
+        raise TagboxError(f"'{sorted(clash)[0]}' is both a --source and a --not")
+    missing = [path for path in args.files if not path.is_file()]
+    if missing:
+        raise TagboxError(f"no such file: {missing[0]}")
+    separator = Separator.from_preset(args.preset, **separator_options(args))
+    plans = {
+        (track, source): output_paths(args, separator.name, track, source)
+        for track in args.files for source in args.sources
+    }
+    if not args.force:
+        existing = [path for paths in plans.values() for path in paths.values() if path.exists()]
+        if existing:
+            raise TagboxError(f"{existing[0]} exists; use --force to overwrite")
+    for track in args.files:
+        wav, sample_rate = load_audio(track)
+        for source in args.sources:
+            start = time.perf_counter()
+            result = separator.separate_tensor(wav, sample_rate, source)
+            paths = plans[(track, source)]
+            _save_pair(args, paths, {source: result.target, f"no_{source}": result.residual}, sample_rate)
+            note = " (source absent: target is silence)" if result.absent else ""
+            print(
+                f"{track.name}: {source} p {result.probability_before:.2f} -> {result.probability_after:.2f}, "
+                f"{time.perf_counter() - start:.1f} s{note}; wrote {paths[source]} and {paths[f'no_{source}']}"
+            )
+    return 0

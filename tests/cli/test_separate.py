@@ -1,0 +1,88 @@
+import numpy as np
+import pytest
+import soundfile as sf
+
+from tagbox.cli import main
+from tagbox.separator import Separator
+from tests.test_separator import music
+
+FAST = ["--tagger", "debug-tiny", "--steps", "2", "--components", "4"]
+
+
+@pytest.fixture
+def song(tmp_path):
+    path = tmp_path / "song.wav"
+    sf.write(path, music(22050, 1.0, channels=2).T.numpy(), 22050, subtype="FLOAT")
+    return path
+
+
+def test_separate_writes_target_and_residual(song, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["separate", str(song), "-s", "drums", "-o", str(out), "--float32", *FAST]) == 0
+    target, sr = sf.read(out / "nmf" / "song" / "drums.wav", always_2d=True)
+    residual, _ = sf.read(out / "nmf" / "song" / "no_drums.wav", always_2d=True)
+    mixture, _ = sf.read(song, always_2d=True)
+    assert sr == 22050 and target.shape == mixture.shape
+    np.testing.assert_allclose(target + residual, mixture, atol=1e-5)
+    assert "drums p" in capsys.readouterr().out
+
+
+def test_existing_outputs_need_force(song, tmp_path, capsys):
+    out = tmp_path / "out"
+    args = ["separate", str(song), "-s", "drums", "-o", str(out), *FAST]
+    assert main(args) == 0
+    before = (out / "nmf" / "song" / "drums.wav").read_bytes()
+    assert main(args) == 1
+    assert "--force" in capsys.readouterr().err
+    assert (out / "nmf" / "song" / "drums.wav").read_bytes() == before
+    assert main(args + ["--force", "--seed", "5"]) == 0
+
+
+@pytest.mark.parametrize(
+    "extra,message",
+    [
+        (["-s", "drums", "--not", "drums"], "both"),
+        (["-s", "drums", "-s", "drums"], "twice"),
+        (["-s", "kazoo-orchestra"], "unknown"),
+    ],
+)
+def test_bad_requests_give_one_error_line(song, tmp_path, capsys, extra, message):
+    assert main(["separate", str(song), "-o", str(tmp_path / "o"), *extra, *FAST]) == 1
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "o").exists()
+
+
+def test_missing_and_silent_files_fail_cleanly(tmp_path, capsys):
+    silent = tmp_path / "silent.wav"
+    sf.write(silent, np.zeros(22050), 22050)
+    for path in (tmp_path / "missing.wav", silent):
+        assert main(["separate", str(path), "-s", "drums", "-o", str(tmp_path / "o"), *FAST]) == 1
+        assert capsys.readouterr().err.startswith("tagbox: error:")
+    assert not (tmp_path / "o").exists()
+
+
+def test_interrupt_leaves_no_partial_files(song, tmp_path, monkeypatch):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Separator, "separate_tensor", interrupted)
+    assert main(["separate", str(song), "-s", "drums", "-o", str(tmp_path / "o"), *FAST]) == 130
+    assert not [path for path in (tmp_path / "o").rglob("*") if path.is_file()]
+
+
+def test_interrupt_between_the_two_stems_removes_the_first(song, tmp_path, monkeypatch):
+    import tagbox.cli.separate as command
+
+    real_save = command.save_audio
+    calls = []
+
+    def save_then_interrupt(path, *args, **kwargs):
+        calls.append(path)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real_save(path, *args, **kwargs)
+
+    monkeypatch.setattr(command, "save_audio", save_then_interrupt)
+    assert main(["separate", str(song), "-s", "drums", "-o", str(tmp_path / "o"), *FAST]) == 130
+    assert not [path for path in (tmp_path / "o").rglob("*") if path.is_file()]

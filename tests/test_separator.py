@@ -1,0 +1,154 @@
+import math
+
+import pytest
+import torch
+
+from tagbox import generators
+from tagbox.audio import resample
+from tagbox.errors import AudioError, TagboxError, UnknownNameError
+from tagbox.masks import STFT, ratio_mask
+from tagbox.objectives import build_target
+from tagbox.separator import Separator
+from tagbox.taggers import frame, load_tagger
+
+
+def music(sample_rate: int = 16000, seconds: float = 2.0, channels: int = 1, seed: int = 0) -> torch.Tensor:
+    """Two tones and a click train: something with structure for the NMF and the taggers."""
+    g = torch.Generator().manual_seed(seed)
+    t = torch.arange(int(sample_rate * seconds)) / sample_rate
+    tone = 0.3 * torch.sin(2 * math.pi * 440 * t) + 0.2 * torch.sin(2 * math.pi * 660 * t * (1 + 0.01 * t))
+    clicks = (torch.rand(t.shape, generator=g) * (torch.remainder(t, 0.25) < 0.01)) * 0.5
+    mono = tone + clicks + 0.01 * torch.randn(t.shape, generator=g)
+    return torch.stack([mono * (1 - 0.2 * c) for c in range(channels)])
+
+
+def fast(**options) -> Separator:
+    defaults = dict(latent="nmf", taggers=["debug-tiny"], steps=3, components=4, progress=False)
+    return Separator(**{**defaults, **options})
+
+
+@pytest.mark.parametrize("latent", ["nmf", "mask", "vqvae"])
+def test_target_and_residual_sum_to_the_mixture(latent):
+    x = music(44100, 1.0)
+    result = fast(latent=latent, generator="debug-tiny").separate_tensor(x, 44100, "drums")
+    assert result.target.shape == x.shape
+    torch.testing.assert_close(result.target + result.residual, x)
+    assert len(result.history) == 3 and all(math.isfinite(h["loss"]) for h in result.history)
+    assert not torch.allclose(result.target, torch.zeros_like(x))
+
+
+def test_seeded_runs_are_deterministic_and_seeds_matter():
+    x = music()
+    a = fast(seed=1).separate_tensor(x, 16000, "drums").target
+    b = fast(seed=1).separate_tensor(x, 16000, "drums").target
+    c = fast(seed=2).separate_tensor(x, 16000, "drums").target
+    assert torch.equal(a, b)
+    assert not torch.equal(a, c)
+
+
+@pytest.mark.parametrize("sample_rate,channels", [(22050, 2), (48000, 2), (44100, 1)])
+@pytest.mark.parametrize("latent", ["nmf", "vqvae"])
+def test_any_rate_and_channel_count_round_trips(sample_rate, channels, latent):
+    x = music(sample_rate, 1.0, channels)
+    result = fast(latent=latent, generator="debug-tiny", steps=1).separate_tensor(x, sample_rate, "drums")
+    assert result.target.shape == x.shape and result.sample_rate == sample_rate
+    torch.testing.assert_close(result.target + result.residual, x)
+
+
+def test_segments_cross_fade_back_to_the_whole():
+    """With no steering the NMF mask is the initial gain everywhere, across segment joins too."""
+    x = music(16000, 3.0)
+    separator = fast(steps=0, segment=1.0, overlap=0.25, components=4)
+    result = separator.separate_tensor(x, 16000, "drums")
+    torch.testing.assert_close(result.target, 0.99 * x, atol=1e-4, rtol=1e-3)
+
+
+def test_segments_each_get_their_own_steering():
+    history = fast(steps=2, segment=1.0, overlap=0.5).separate_tensor(music(16000, 2.0), 16000, "drums").history
+    assert sorted({h["segment"] for h in history}) == [0, 1, 2]
+
+
+def test_absent_source_gives_silence_and_says_so():
+    x = music()
+    result = fast(absent_threshold=1.0).separate_tensor(x, 16000, "violin")
+    assert result.absent and torch.count_nonzero(result.target) == 0
+    torch.testing.assert_close(result.residual, x)
+    assert any("silence" in w for w in result.warnings)
+    assert not fast(absent_threshold=0.0).separate_tensor(x, 16000, "violin").absent
+
+
+def test_no_mask_returns_the_generator_audio():
+    x = music(44100, 0.5)
+    result = fast(latent="vqvae", generator="debug-tiny", mask=False, steps=1).separate_tensor(x, 44100, "drums")
+    torch.testing.assert_close(result.target + result.residual, x)
+    assert not torch.allclose(result.target, x, atol=1e-3)
+
+
+def test_short_input_is_padded_with_a_warning():
+    result = fast().separate_tensor(music(16000, 0.5), 16000, "drums")
+    assert any("shorter than" in w for w in result.warnings)
+
+
+@pytest.mark.parametrize(
+    "wav,error",
+    [
+        (torch.full((1, 16000), float("nan")), AudioError),
+        (torch.zeros(1, 16000), AudioError),
+        (torch.zeros(1, 1, 16000) + 0.1, TagboxError),
+        (torch.zeros(1, 0), AudioError),
+    ],
+)
+def test_bad_audio_is_refused(wav, error):
+    with pytest.raises(error):
+        fast().separate_tensor(wav, 16000, "drums")
+
+
+def test_bad_names_are_refused():
+    with pytest.raises(UnknownNameError):
+        fast().separate_tensor(music(), 16000, "kazoo-orchestra")
+    with pytest.raises(TagboxError, match="excluded"):
+        fast(exclude=["drums"]).separate_tensor(music(), 16000, "drums")
+    with pytest.raises(UnknownNameError):
+        fast(latent="wavelets")
+    with pytest.raises(UnknownNameError):
+        fast(taggers=["no-such-tagger"])
+
+
+def test_one_faithful_step_equals_a_step_computed_by_hand():
+    sample_rate, lr, fft_sizes = 44100, 0.5, (512, 256)
+    x = music(sample_rate, 0.5)
+    separator = fast(
+        latent="vqvae", generator="debug-tiny", steps=1, lr=lr, fft_sizes=fft_sizes, objective="tagbox",
+        windows=None, output_views="last", segment=None,
+    )
+    result = separator.separate_tensor(x, sample_rate, "drums")
+
+    generator = generators.load("debug-tiny")
+    tagger = load_tagger("debug-tiny")
+    mono = x[0] / x[0].abs().max()
+    length = mono.shape[-1]
+    hop = generator.hop_length(0)
+    padded = torch.nn.functional.pad(mono, (0, -length % hop)).reshape(1, 1, -1)
+    with torch.no_grad():
+        z0 = generator.encode(padded, 0)
+        reconstruction = generator.decode(generator.quantise(z0, 0)[1], 0).reshape(-1)[:length]
+    stfts = [STFT(n) for n in fft_sizes]
+
+    def masks(z):
+        audio = generator.decode(generator.quantise(z, 0)[1], 0).reshape(-1)[:length]
+        return [ratio_mask(s(audio).abs(), s(reconstruction).abs()) for s in stfts]
+
+    z = z0.clone().requires_grad_(True)
+    estimates = torch.stack([s.inverse(m * s(reconstruction), length) for s, m in zip(stfts, masks(z))])
+    audio16 = resample(estimates, sample_rate, 16000)
+    windows = frame(audio16, tagger.input_length)
+    probs = tagger(windows.reshape(-1, tagger.input_length)).reshape(len(stfts), -1, len(tagger.tags)).mean(1)
+    target = build_target("tagbox", tagger.tags, tagger.vocabulary, "drums")
+    loss = torch.nn.functional.binary_cross_entropy(probs, target.target.expand_as(probs))
+    loss.backward()
+    assert result.history[0]["loss"] == pytest.approx(loss.item(), rel=1e-5)
+
+    z1 = z0 - lr * z.grad / (z.grad.abs() + 1e-8)  # Adam's first step
+    with torch.no_grad():
+        expected = stfts[-1].inverse(masks(z1)[-1] * stfts[-1](x), length)
+    torch.testing.assert_close(result.target, expected, atol=1e-4, rtol=1e-3)
