@@ -9,7 +9,7 @@ published checkpoints exactly and to be differentiable with respect to the input
 from tagbox.taggers.base import Tagger
 from tagbox.taggers.registry import TAGGERS, TaggerConfig, build_tagger, load_tagger
 from tagbox.taggers.vocabularies import VOCABULARIES, vocabulary_tags
-from tagbox.taggers.windows import frame, predict
+from tagbox.taggers.windows import frame, predict, predict_segments
 
 __all__ = [
     "TAGGERS",
@@ -20,5 +20,6 @@ __all__ = [
     "frame",
     "load_tagger",
     "predict",
+    "predict_segments",
     "vocabulary_tags",
 ]

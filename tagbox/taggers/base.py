@@ -31,6 +31,10 @@ class Tagger(nn.Module):
         self.input_length = input_length
         self.spec = MelSpectrogram()
         self.spec_bn = nn.BatchNorm2d(1)
+        # Until a checkpoint overwrites them: the pretrained taggers' dB statistics (mean about
+        # -10 dB, std about 20 dB), so that random-weight taggers see unit-scale input too.
+        self.spec_bn.running_mean.fill_(-10.0)
+        self.spec_bn.running_var.fill_(400.0)
 
     def classify(self, spec: torch.Tensor) -> torch.Tensor:
         """(B, 1, M, T) normalised log-mel spectrogram -> (B, len(tags)) logits."""

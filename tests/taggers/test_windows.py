@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from tagbox.errors import AudioError
-from tagbox.taggers import build_tagger, frame, predict
+from tagbox.taggers import build_tagger, frame, predict, predict_segments
 
 
 def test_frame_zero_pads_the_last_window():
@@ -39,3 +39,13 @@ def test_predict_accepts_numpy_and_rejects_multichannel():
     assert predict(tagger, np.zeros(100, dtype=np.float64)).shape == (50,)
     with pytest.raises(AudioError, match="mono"):
         predict(tagger, torch.zeros(2, 16000))
+
+
+def test_predict_segments_tags_each_segment_on_its_own():
+    tagger = build_tagger("debug-tiny")
+    wav = torch.randn(40000) * 0.1
+    probs = predict_segments(tagger, wav, 24000)
+    assert probs.shape == (2, 50)
+    torch.testing.assert_close(probs[1], predict(tagger, wav[24000:]))
+    with pytest.raises(AudioError, match="at least one sample"):
+        predict_segments(tagger, wav, 0)
