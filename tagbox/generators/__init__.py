@@ -62,8 +62,24 @@ DEBUG_TINY = VQVAEConfig(
     multipliers=(1,),
 )
 
+# The project's own default: single level, hop 8 at 44.1 kHz (full band), thin layers so one
+# steering step on 10 s of audio fits in ~0.5 s on 2 CPU cores. Trained by
+# `tagbox train-generator` on freely licensed music (generators/weights/MODEL_CARD.md).
+COMPACT = VQVAEConfig(
+    sample_rate=44100,
+    levels=1,
+    downs_t=(1,),
+    strides_t=(8,),
+    emb_width=32,
+    l_bins=512,
+    width=64,
+    depth=3,
+    multipliers=(1,),
+)
+
 GENERATORS: dict[str, Generator] = {
     "jukebox-5b": Generator(JUKEBOX_5B, weights="jukebox-5b"),
+    "compact": Generator(COMPACT, weights="compact"),
     "debug-tiny": Generator(DEBUG_TINY),
 }
 
