@@ -248,3 +248,15 @@ def test_unpinned_model_is_pinned_on_first_download(cache, register, server):
     path.write_bytes(b"tampered")  # and so must the cached copy
     with pytest.raises(WeightsError, match="checksum mismatch"):
         weights.resolve(model.id)
+
+
+def test_bundled_models_need_no_fetch(cache, register, tmp_path, monkeypatch):
+    model = register(bundled="weights/fake.pth", mirror_path=None)
+    monkeypatch.setattr(weights, "_PACKAGE_ROOT", tmp_path)
+    (tmp_path / "weights").mkdir()
+    (tmp_path / "weights/fake.pth").write_bytes(PAYLOAD)
+    assert weights.fetch(model.id) == (tmp_path / "weights/fake.pth", "bundled")
+    (tmp_path / "weights/fake.pth").write_bytes(b"damaged install")
+    with pytest.raises(WeightsError, match="checksum mismatch"):
+        weights.fetch(model.id)
+    assert files_under(cache) == []
