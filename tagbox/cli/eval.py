@@ -26,9 +26,15 @@ def register(subparsers) -> None:
         description="Separate every stem of every track with each method and report SI-SDR(i), BSSEval v4 SDR "
         "and wall time. Results are cached, so an interrupted run resumes.",
     )
-    parser.add_argument("root", type=Path, help="dataset folder: <track>/mixture.<ext> + <stem>.<ext>, MUSDB18 or Slakh2100")
-    parser.add_argument("--sources", nargs="+", metavar="NAME", help="sources to evaluate (default: every stem name present)")
-    parser.add_argument("--methods", default=DEFAULT_METHODS, help="comma-separated method names (default: %(default)s)")
+    parser.add_argument(
+        "root", type=Path, help="dataset folder: <track>/mixture.<ext> + <stem>.<ext>, MUSDB18 or Slakh2100"
+    )
+    parser.add_argument(
+        "--sources", nargs="+", metavar="NAME", help="sources to evaluate (default: every stem name present)"
+    )
+    parser.add_argument(
+        "--methods", default=DEFAULT_METHODS, help="comma-separated method names (default: %(default)s)"
+    )
     parser.add_argument(
         "--config", action="append", default=[], metavar="NAME=KEY=VALUE,...",
         help="a named tagbox Separator configuration, e.g. focused=objective=focused,steps=100; repeat for several; "
@@ -45,7 +51,9 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--json", type=Path, metavar="OUT", help="also write the summary and every result as JSON")
     parser.add_argument("--force", action="store_true", help="overwrite the --json file if it exists")
-    parser.add_argument("--cache-dir", type=Path, help="result cache (default: $TAGBOX_CACHE/eval or the user cache dir)")
+    parser.add_argument(
+        "--cache-dir", type=Path, help="result cache (default: $TAGBOX_CACHE/eval or the user cache dir)"
+    )
     parser.add_argument("-j", "--jobs", type=int, default=1, metavar="N", help="worker processes (default: 1)")
     parser.set_defaults(func=run)
 
@@ -104,7 +112,9 @@ def method_specs(methods: str, configs: list[str]) -> tuple:
     return tuple(specs)
 
 
-def select_tracks(available: dict[str, tuple[str, ...]], sources: list[str] | None, max_tracks: int | None) -> dict[str, tuple[str, ...]]:
+def select_tracks(
+    available: dict[str, tuple[str, ...]], sources: list[str] | None, max_tracks: int | None
+) -> dict[str, tuple[str, ...]]:
     """Track -> sources to evaluate there; a requested source that no track has is an error."""
     present = sorted({s for names in available.values() for s in names})
     if sources:
@@ -128,7 +138,9 @@ def check_taggers(requested: str | None, specs: tuple, default: str) -> tuple[st
     configured = [dict(spec.options).get("taggers", (default,)) for spec in specs if spec.kind == "tagbox"]
     configured = [(t,) if isinstance(t, str) else tuple(t) for t in configured]
     if len(set(configured)) > 1:
-        logger.warning("tagbox configurations steer with different taggers; the fooling check uses %s", ",".join(configured[0]))
+        logger.warning(
+            "tagbox configurations steer with different taggers; the fooling check uses %s", ",".join(configured[0])
+        )
     return configured[0] if configured else ()
 
 

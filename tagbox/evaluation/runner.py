@@ -16,7 +16,6 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -138,6 +137,8 @@ def run_evaluation(
 ) -> EvalReport:
     """Evaluate every track (in ``jobs`` processes), logging load warnings and failures."""
     Path(plan.cache_dir).mkdir(parents=True, exist_ok=True)
+    if plan.taggers:
+        _probe(plan.taggers)  # fail before the first track if a tagger cannot be loaded
     bar = tqdm(total=len(track_sources), desc="tracks", unit="track", disable=not progress)
     outcomes = []
     if jobs <= 1:
@@ -229,7 +230,8 @@ def _describe(error: Exception) -> str:
 def write_json(path: Path, data) -> None:
     """Write atomically: a crash leaves the old file or none, never half a result."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False) as handle:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(temporary, "w") as handle:
         json.dump(data, handle, indent=1, allow_nan=True)
-    os.replace(handle.name, path)
+    os.replace(temporary, path)
 

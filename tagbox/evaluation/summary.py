@@ -124,7 +124,10 @@ def markdown(rows: list[dict], methods: list[str], records: list[dict]) -> str:
         fooled = [r for r in records if r.get("fooled")]
         if fooled:
             lines = ["**Flagged: the tagger rates the estimate far above the true stem, SI-SDRi near zero**", ""]
-            lines += ["| track | source | method | SI-SDRi (dB) | p estimate | p true stem |", "|---|---|---|---:|---:|---:|"]
+            lines += [
+                "| track | source | method | SI-SDRi (dB) | p estimate | p true stem |",
+                "|---|---|---|---:|---:|---:|",
+            ]
             lines += [
                 f"| {r['track']} | {r['source']} | {r['method']} | {_fmt(r['si_sdri'])} | "
                 f"{_fmt(r['p_estimate'], 2)} | {_fmt(r['p_stem'], 2)} |"

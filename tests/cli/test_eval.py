@@ -18,7 +18,8 @@ def dataset(tmp_path):
 
 def test_eval_prints_every_method_and_writes_json(dataset, tmp_path, capsys):
     out = tmp_path / "results.json"
-    code = main(["eval", str(dataset), "--methods", "mixture,oracle,hpss", "--json", str(out), "--cache-dir", str(tmp_path / "c")])
+    cache = str(tmp_path / "c")
+    code = main(["eval", str(dataset), "--methods", "mixture,oracle,hpss", "--json", str(out), "--cache-dir", cache])
     printed = capsys.readouterr().out
     assert code == 0
     assert "SI-SDRi (dB" in printed and "| source | n | mixture | oracle | hpss |" in printed

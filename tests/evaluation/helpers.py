@@ -29,7 +29,9 @@ def noise_bursts(seed: int = 0, seconds: float = SECONDS, rate: int = RATE) -> n
     return (0.2 * rng.standard_normal(gate.size) * gate).astype(np.float32)
 
 
-def write_track(root: Path, name: str, stems: dict[str, np.ndarray], mixture: np.ndarray | None = None, rate: int = RATE) -> Path:
+def write_track(
+    root: Path, name: str, stems: dict[str, np.ndarray], mixture: np.ndarray | None = None, rate: int = RATE
+) -> Path:
     """ROOT/name/mixture.wav (the stems' sum unless given) plus one <stem>.wav per stem, float WAV."""
     folder = root / name
     folder.mkdir(parents=True)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -69,7 +72,8 @@ def write_slakh_track(root, name):
     folder = root / name
     (folder / "stems").mkdir(parents=True)
     # Scaled so that the 16-bit FLAC mixture does not clip.
-    parts = {k: 0.4 * v for k, v in {"S00": tone(220.0), "S01": tone(330.0), "S02": tone(495.0), "S03": clicks()}.items()}
+    parts = {"S00": tone(220.0), "S01": tone(330.0), "S02": tone(495.0), "S03": clicks()}
+    parts = {stem_id: 0.4 * audio for stem_id, audio in parts.items()}
     for stem_id, audio in parts.items():
         sf.write(folder / "stems" / f"{stem_id}.flac", audio, RATE)
     sf.write(folder / "mix.flac", np.sum(list(parts.values()), axis=0), RATE)
@@ -93,3 +97,45 @@ def test_slakh_layout_maps_classes_and_sums_same_source_stems(tmp_path):
     track = load_track(tmp_path, "slakh", "Track00001")
     np.testing.assert_allclose(track.stems["guitar"][0], parts["S01"] + parts["S02"], atol=1e-4)
     assert track.residual_db() < -60
+
+
+class FakeMusdbTrack:
+    """The parts of musdb.MultiTrack the loader uses: audio (samples, 2) cut to the chunk."""
+
+    def __init__(self, name, subset, stems):
+        self.name, self.subset, self.rate = name, subset, RATE
+        self.chunk_start, self.chunk_duration = 0, None
+        self.stems = stems
+
+    def _cut(self, audio):
+        start = int(self.chunk_start * RATE)
+        stop = None if self.chunk_duration is None else start + int(self.chunk_duration * RATE)
+        return np.stack([audio, 0.5 * audio], axis=1)[start:stop]
+
+    @property
+    def sources(self):
+        return {source: SimpleNamespace(audio=self._cut(audio)) for source, audio in self.stems.items()}
+
+    @property
+    def audio(self):
+        return self._cut(np.sum(list(self.stems.values()), axis=0))
+
+
+def test_musdb_layout_goes_through_the_musdb_package(tmp_path, monkeypatch):
+    stems = {"vocals": tone(660.0), "drums": clicks(), "bass": tone(55.0), "other": noise_bursts()}
+    tracks = [FakeMusdbTrack("Artist - Song", "test", stems)]
+    opened = []
+
+    def fake_db(root, is_wav):
+        opened.append((root, is_wav))
+        return SimpleNamespace(tracks=tracks)
+
+    monkeypatch.setitem(sys.modules, "musdb", SimpleNamespace(DB=fake_db))
+    (tmp_path / "test").mkdir()
+    (tmp_path / "test" / "Artist - Song.stem.mp4").write_bytes(b"")
+    assert detect_layout(tmp_path) == "musdb"
+    assert track_sources(tmp_path, "musdb") == {"test/Artist - Song": ("vocals", "drums", "bass", "other")}
+    track = load_track(tmp_path, "musdb", "test/Artist - Song", offset=0.5, duration=1.0)
+    assert track.mixture.shape == (2, RATE) and track.sample_rate == RATE
+    np.testing.assert_allclose(track.stems["drums"][1], 0.5 * clicks()[RATE // 2 : RATE // 2 + RATE])
+    assert opened[0] == (str(tmp_path), False)

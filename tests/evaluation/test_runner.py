@@ -15,9 +15,8 @@ TRACKS = {"track_a": ("drums", "organ"), "track_b": ("drums", "organ")}
 
 
 def plan_for(tmp_path, *methods, **options) -> EvalPlan:
-    return EvalPlan(
-        root=str(tmp_path / "data"), layout="folder", methods=methods, cache_dir=str(tmp_path / "cache"), bss=False, **options
-    )
+    data, cache = str(tmp_path / "data"), str(tmp_path / "cache")
+    return EvalPlan(root=data, layout="folder", methods=methods, cache_dir=cache, bss=False, **options)
 
 
 def test_second_run_reads_the_cache_and_loads_no_audio(tmp_path, monkeypatch):
@@ -111,9 +110,8 @@ def test_estimates_the_tagger_prefers_over_the_true_stem_without_separating_are_
 def test_worker_processes_give_the_same_results(tmp_path):
     write_dataset(tmp_path / "data")
     serial = run_evaluation(plan_for(tmp_path, MIXTURE), TRACKS, progress=False)
-    parallel = run_evaluation(
-        EvalPlan(str(tmp_path / "data"), "folder", (MIXTURE,), str(tmp_path / "cache2"), bss=False), TRACKS, jobs=2, progress=False
-    )
+    plan = EvalPlan(str(tmp_path / "data"), "folder", (MIXTURE,), str(tmp_path / "cache2"), bss=False)
+    parallel = run_evaluation(plan, TRACKS, jobs=2, progress=False)
     assert parallel.computed == 4
     key = lambda r: (r["track"], r["source"])  # noqa: E731
     assert [r["si_sdr"] for r in sorted(parallel.records, key=key)] == pytest.approx(
