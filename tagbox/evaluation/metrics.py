@@ -30,7 +30,8 @@ def si_sdr(reference: np.ndarray, estimate: np.ndarray) -> float:
     """Scale-invariant SDR in dB of ``estimate`` against ``reference``, both (C, T) or (T,).
 
     Channels are concatenated after removing each channel's mean, so a stereo pair is scored as
-    one signal with one scale factor.
+    one signal with one scale factor. NaN for a silent estimate (or reference): the summary
+    counts those apart instead of averaging them in.
     """
     reference, estimate = _as_channels(reference), _as_channels(estimate)
     if reference.shape != estimate.shape:
@@ -42,6 +43,8 @@ def si_sdr(reference: np.ndarray, estimate: np.ndarray) -> float:
         return float("nan")
     target = np.dot(estimate, reference) / reference_energy * reference
     noise = estimate - target
+    if not np.any(estimate):
+        return float("nan")  # silence has no direction, so no scale-invariant score
     with np.errstate(divide="ignore"):
         return float(10 * np.log10(np.dot(target, target) / np.dot(noise, noise)))
 

@@ -148,9 +148,13 @@ def run_evaluation(
     else:
         with ProcessPoolExecutor(jobs, mp_context=get_context("spawn"), initializer=_one_thread) as pool:
             futures = [pool.submit(evaluate_track, plan, name, sources) for name, sources in track_sources.items()]
-            for future in as_completed(futures):
-                outcomes.append(future.result())
-                bar.update()
+            try:
+                for future in as_completed(futures):
+                    outcomes.append(future.result())
+                    bar.update()
+            except BaseException:  # Ctrl-C: drop the queued tracks instead of finishing them
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
     bar.close()
     order = {name: i for i, name in enumerate(track_sources)}
     outcomes.sort(key=lambda o: order[o.track])

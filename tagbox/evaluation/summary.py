@@ -47,6 +47,7 @@ def summarize(records: list[dict], methods: list[str]) -> list[dict]:
                     "source": source,
                     "method": method,
                     "n": len(group),
+                    "undefined": len(group) - _finite(column("si_sdri")).size,
                     "si_sdri_mean": _stat(column("si_sdri"), np.mean),
                     "si_sdri_median": _stat(column("si_sdri"), np.median),
                     "si_sdr_mean": _stat(column("si_sdr"), np.mean),
@@ -89,8 +90,10 @@ def markdown(rows: list[dict], methods: list[str], records: list[dict]) -> str:
     tables = [
         _table(
             rows, methods,
-            "SI-SDRi (dB; SI-SDR of the estimate minus SI-SDR of the mixture), mean / median over stems",
-            lambda r: f"{_fmt(r['si_sdri_mean'])} / {_fmt(r['si_sdri_median'])}",
+            "SI-SDRi (dB; SI-SDR of the estimate minus SI-SDR of the mixture), mean / median over stems; "
+            "(k undefined): silent estimates, left out of the mean",
+            lambda r: f"{_fmt(r['si_sdri_mean'])} / {_fmt(r['si_sdri_median'])}"
+            + (f" ({r['undefined']} undefined)" if r["undefined"] else ""),
         ),
         _table(
             rows, methods,

@@ -78,3 +78,7 @@ def test_bss_sdr_skips_silent_reference_frames(reference):
     estimate = reference + noise_at_snr(reference, 10.0)
     estimate[:, : 2 * RATE] = 1.0
     assert bss_sdr(reference, estimate, RATE) == pytest.approx(10.0 + 10 * np.log10(2), abs=0.3)
+
+
+def test_silent_estimate_has_no_si_sdr(reference):
+    assert np.isnan(si_sdr(reference, np.zeros_like(reference)))
