@@ -47,6 +47,7 @@ logger = logging.getLogger(__name__)
 AUDIO_SUFFIXES = (".flac", ".wav", ".ogg")
 STFT_SIZES = (2048, 1024, 512, 256, 128)
 LSD_SIZES = (2048, 1024, 512)
+LSD_FLOOR_DB = 80.0
 LAST, BEST = "last.pt", "best.pt"
 _SILENCE_RMS = 1e-3
 _CROP_TRIES = 20
@@ -200,12 +201,16 @@ def waveform_loss(x: Tensor, y: Tensor) -> Tensor:
 
 
 def log_spectral_distance(x: Tensor, y: Tensor, sizes: tuple[int, ...] = LSD_SIZES) -> float:
-    """Multi-resolution log-spectral distance in dB: per frame, the RMS over bins of the
-    difference of power spectra in dB (floor 1e-8), averaged over frames and resolutions."""
+    """Multi-resolution log-spectral distance in dB of ``y`` from the reference ``x``: per
+    frame, the RMS over bins of the difference of power spectra in dB, averaged over frames
+    and resolutions. Both spectra are floored at ``LSD_FLOOR_DB`` below the reference's
+    loudest bin, so inaudibly quiet bins do not dominate."""
     distances = []
     for n_fft in sizes:
-        px = stft_magnitude(x, n_fft).pow(2).clamp_min(1e-8).log10() * 10
-        py = stft_magnitude(y, n_fft).pow(2).clamp_min(1e-8).log10() * 10
+        px = stft_magnitude(x, n_fft).pow(2).clamp_min(1e-20).log10() * 10
+        py = stft_magnitude(y, n_fft).pow(2).clamp_min(1e-20).log10() * 10
+        floor = px.amax(dim=(-2, -1), keepdim=True) - LSD_FLOOR_DB
+        px, py = torch.maximum(px, floor), torch.maximum(py, floor)
         distances.append((px - py).pow(2).mean(dim=-2).sqrt().mean())
     return float(torch.stack(distances).mean())
 
