@@ -14,8 +14,10 @@ a space of source-like pieces separates. tagbox therefore treats the space as a 
     a free per-bin mask, kept as the documented negative control.
 
 Every space works on a mono signal at its working sample rate, returns differentiable
-estimates for the taggers (one per STFT view), and applies its final state to any number of
-channels at that rate.
+estimates for the taggers (one per source and STFT view), and applies its final state to any
+number of channels at that rate. Only ``nmf`` estimates several sources jointly: each
+component's gains are a softmax over the sources and an implicit rest, so the sources' masks
+and the rest's sum to one in every bin and the stems sum to the mixture by construction.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class LatentOptions:
     components: int = 32
     time_knots: int = 1
     init_gain: float = 0.99
+    sources: int = 1
     seed: int = 0
 
 
@@ -53,6 +56,7 @@ class LatentSpace(nn.Module, ABC):
 
     default_lr: ClassVar[float]
     default_steps: ClassVar[int]
+    joint: ClassVar[bool] = False
 
     def __init__(self, length: int):
         super().__init__()
@@ -67,11 +71,11 @@ class LatentSpace(nn.Module, ABC):
 
     @abstractmethod
     def estimates(self) -> torch.Tensor:
-        """Differentiable mono estimates ``(views, length)`` the taggers judge."""
+        """Differentiable mono estimates ``(sources, views, length)`` the taggers judge."""
 
     @abstractmethod
     def apply(self, channels: torch.Tensor, last_view_only: bool = False) -> torch.Tensor:
-        """The estimate for each of ``channels (C, length)`` from the current parameters."""
+        """Each source's estimate ``(sources, C, length)`` in ``channels (C, length)``."""
 
 
 class MaskedLatent(LatentSpace):
@@ -85,20 +89,22 @@ class MaskedLatent(LatentSpace):
 
     @abstractmethod
     def masks(self) -> list[torch.Tensor]:
-        """One mask ``(freq, frames)`` in [0, 1] per STFT view."""
+        """One mask ``(sources, freq, frames)`` in [0, 1] per STFT view."""
 
     def estimates(self) -> torch.Tensor:
         return torch.stack([
             stft.inverse(mask * spec, self.length)
             for stft, mask, spec in zip(self.stfts, self.masks(), self.reference_specs)
-        ])
+        ], dim=1)
 
     @torch.no_grad()
     def apply(self, channels: torch.Tensor, last_view_only: bool = False) -> torch.Tensor:
         views = list(zip(self.stfts, self.masks()))
         if last_view_only:
             views = views[-1:]
-        return torch.stack([stft.inverse(mask * stft(channels), self.length) for stft, mask in views]).mean(0)
+        return torch.stack([
+            stft.inverse(mask[:, None] * stft(channels), self.length) for stft, mask in views
+        ]).mean(0)
 
 
 class VQVAELatent(MaskedLatent):
@@ -139,23 +145,28 @@ class VQVAELatent(MaskedLatent):
 
     def masks(self) -> list[torch.Tensor]:
         audio = self.decoded()
-        return [ratio_mask(stft(audio).abs(), mag) for stft, mag in zip(self.stfts, self.reference_magnitudes)]
+        return [ratio_mask(stft(audio).abs(), mag)[None] for stft, mag in zip(self.stfts, self.reference_magnitudes)]
 
     def estimates(self) -> torch.Tensor:
-        return super().estimates() if self.use_mask else self.decoded()[None]
+        return super().estimates() if self.use_mask else self.decoded()[None, None]
 
     @torch.no_grad()
     def apply(self, channels: torch.Tensor, last_view_only: bool = False) -> torch.Tensor:
         if self.use_mask:
             return super().apply(channels, last_view_only)
-        return self.decoded().expand_as(channels).clone()
+        return self.decoded().expand_as(channels)[None].clone()
 
 
 class NMFLatent(MaskedLatent):
-    """One gain per component of the mixture's KL-NMF dictionary (optionally per time knot)."""
+    """Gains of the mixture's KL-NMF components (optionally per time knot), one set per source.
+
+    Each component's gains are a softmax over the sources and the rest. For one source this is
+    a sigmoid gain per component, starting at ``init_gain``; for several they start equal.
+    """
 
     default_lr = 0.3
     default_steps = 150
+    joint = True
     n_fft = 2048
     hop_length = 512
 
@@ -165,16 +176,18 @@ class NMFLatent(MaskedLatent):
         self.register_buffer("W", W)
         self.register_buffer("H", H)
         self.register_buffer("full", W @ H + 1e-8)
-        init = math.log(options.init_gain / (1 - options.init_gain))
-        self.gain_logits = nn.Parameter(torch.full((options.components, options.time_knots), init, device=mixture.device))
+        logits = torch.zeros(options.sources + 1, options.components, options.time_knots, device=mixture.device)
+        if options.sources == 1:
+            logits[0] = math.log(options.init_gain / (1 - options.init_gain))
+        self.gain_logits = nn.Parameter(logits)
 
     def gains(self) -> torch.Tensor:
-        """Per-component gains ``(K, frames)``, linearly interpolated between time knots."""
-        gains = torch.sigmoid(self.gain_logits)
+        """Per-source component gains ``(sources, K, frames)``, interpolated between time knots."""
+        gains = torch.softmax(self.gain_logits, dim=0)[:-1]
         frames = self.H.shape[-1]
         if gains.shape[-1] == 1:
-            return gains.expand(-1, frames)
-        return F.interpolate(gains[None], size=frames, mode="linear", align_corners=True)[0]
+            return gains.expand(-1, -1, frames)
+        return F.interpolate(gains, size=frames, mode="linear", align_corners=True)
 
     def masks(self) -> list[torch.Tensor]:
         return [(self.W @ (self.gains() * self.H)) / self.full]
@@ -208,7 +221,7 @@ class FreeMaskLatent(MaskedLatent):
         if self.reference_band.any():
             tied = logits[self.reference_band].mean(0, keepdim=True)
             logits = torch.where(self.deaf[:, None], tied, logits)
-        return [torch.sigmoid(logits)]
+        return [torch.sigmoid(logits)[None]]
 
 
 LATENTS: dict[str, type[LatentSpace]] = {

@@ -9,6 +9,7 @@ target and the residual (mixture minus target) sum to the mixture exactly.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from dataclasses import dataclass, field
@@ -59,10 +60,10 @@ class SeparationResult:
 
 @dataclass
 class _Steered:
-    """Taggers and their targets for one source."""
+    """What one source is steered towards: a target for each tagger that can express it."""
 
-    taggers: list[torch.nn.Module]
-    targets: list[TagTarget]
+    source: str
+    targets: dict[str, TagTarget]
 
 
 class Separator:
@@ -174,68 +175,113 @@ class Separator:
         self, wav: torch.Tensor | np.ndarray, sample_rate: int, source: str
     ) -> SeparationResult:
         """Separate ``source`` from ``wav`` shaped ``(channels, samples)`` or ``(samples,)``."""
+        return self._separate(wav, sample_rate, [source])[0]
+
+    def separate_joint(
+        self, wav: torch.Tensor | np.ndarray, sample_rate: int, names: Sequence[str]
+    ) -> dict[str, SeparationResult]:
+        """Estimate several sources in one optimisation, plus ``rest``: the stems sum to the mix.
+
+        Each source is pushed towards its own tags and, through the objective's negatives and
+        the shared masks, away from the others'.
+        """
+        if len(set(names)) != len(names):
+            raise TagboxError("a source was requested twice")
+        if not self.space.joint:
+            raise TagboxError(f"joint separation needs the nmf latent, not '{self.latent}'")
+        results = self._separate(wav, sample_rate, list(names))
+        rest = results[0].target + results[0].residual - sum(r.target for r in results)
+        by_source = {r.source: r for r in results}
+        by_source["rest"] = SeparationResult(
+            source="rest", target=rest, residual=results[0].target + results[0].residual - rest,
+            sample_rate=sample_rate, seconds=results[0].seconds,
+        )
+        return by_source
+
+    # ------------------------------------------------------------------ steering
+
+    def _separate(
+        self, wav: torch.Tensor | np.ndarray, sample_rate: int, names: list[str]
+    ) -> list[SeparationResult]:
         start = time.perf_counter()
         mixture = self._as_tensor(wav)
-        steered = self._steered(source)
+        steered = [self._steered(name, names) for name in names]
         rate = self.space.working_rate(sample_rate, self.options)
         warnings = self._length_warnings(mixture.shape[-1], sample_rate, steered)
         channels = mixture if rate == sample_rate else resample(mixture, sample_rate, rate)
         resampler = Resampler(rate, TAGGER_RATE).to(self.device)
+        options = dataclasses.replace(self.options, sources=len(names))
 
         starts, length = self._segments(channels.shape[-1], rate)
-        total = len(starts) * self.steps
-        bar = tqdm(total=total, desc=f"{source}", unit="step", disable=not self.progress, leave=False)
+        bar = tqdm(total=len(starts) * self.steps, desc="+".join(names), unit="step",
+                   disable=not self.progress, leave=False)
         history: list[dict] = []
-        target = torch.zeros_like(channels)
+        targets = torch.zeros(len(names), *channels.shape, device=self.device)
         weight = torch.zeros(channels.shape[-1], device=self.device)
         try:
             for index, offset in enumerate(starts):
                 piece = channels[:, offset: offset + length]
-                estimate = self._steer(piece, rate, steered, resampler, history, bar, index)
+                estimate = self._steer(piece, rate, options, steered, resampler, history, bar, index)
                 fade = self._crossfade(piece.shape[-1], rate, first=index == 0, last=index == len(starts) - 1)
-                target[:, offset: offset + piece.shape[-1]] += estimate * fade
+                targets[..., offset: offset + piece.shape[-1]] += estimate * fade
                 weight[offset: offset + piece.shape[-1]] += fade
         finally:
             bar.close()
-        target = target / weight.clamp_min(1e-8)
+        targets = targets / weight.clamp_min(1e-8)
         if rate != sample_rate:
-            target = resample(target, rate, sample_rate)[..., : mixture.shape[-1]]
+            targets = resample(targets, rate, sample_rate)[..., : mixture.shape[-1]]
+        seconds = time.perf_counter() - start
+        return [
+            self._result(mixture, sample_rate, target, source, history, warnings, seconds)
+            for target, source in zip(targets, steered)
+        ]
 
+    def _result(
+        self,
+        mixture: torch.Tensor,
+        sample_rate: int,
+        target: torch.Tensor,
+        steered: _Steered,
+        history: list[dict],
+        warnings: list[str],
+        seconds: float,
+    ) -> SeparationResult:
+        """Package one source's estimate, replacing it by silence if the source is absent."""
         before = self._probability(mixture.mean(0), sample_rate, steered)
         after = self._probability(target.mean(0), sample_rate, steered)
+        warnings = list(warnings)
         absent = before < self.absent_threshold and after < self.absent_threshold
         if absent:
             message = (
-                f"the taggers hear no '{source}' in this mixture (p={before:.3f}) and steering "
-                f"could not raise it (p={after:.3f}); returning silence"
+                f"the taggers hear no '{steered.source}' in this mixture (p={before:.3f}) and "
+                f"steering could not raise it (p={after:.3f}); returning silence"
             )
             logger.warning(message)
             warnings.append(message)
             target = torch.zeros_like(mixture)
         return SeparationResult(
-            source=source, target=target, residual=mixture - target, sample_rate=sample_rate,
+            source=steered.source, target=target, residual=mixture - target, sample_rate=sample_rate,
             history=history, absent=absent, probability_before=before, probability_after=after,
-            seconds=time.perf_counter() - start, warnings=warnings,
+            seconds=seconds, warnings=warnings,
         )
-
-    # ------------------------------------------------------------------ steering
 
     def _steer(
         self,
         piece: torch.Tensor,
         rate: int,
-        steered: _Steered,
+        options: LatentOptions,
+        steered: list[_Steered],
         resampler: Resampler,
         history: list[dict],
         bar: tqdm,
         segment_index: int,
     ) -> torch.Tensor:
-        """Optimise one segment's latent and return its estimate for every channel."""
+        """Optimise one segment's latent and return each source's estimate ``(S, C, T)``."""
         mono = piece.mean(0)
         peak = mono.abs().max()
         if peak <= 0:
-            return torch.zeros_like(piece)
-        space: LatentSpace = self.space(mono / peak, rate, self.options).to(self.device)
+            return torch.zeros(len(steered), *piece.shape, device=self.device)
+        space: LatentSpace = self.space(mono / peak, rate, options).to(self.device)
         optimiser = torch.optim.Adam([p for p in space.parameters() if p.requires_grad], lr=self.lr)
         rng = torch.Generator(device="cpu").manual_seed(self.seed + segment_index)
         for step in range(self.steps):
@@ -256,22 +302,31 @@ class Separator:
         self,
         estimates: torch.Tensor,
         resampler: Resampler,
-        steered: _Steered,
+        steered: list[_Steered],
         rng: torch.Generator,
     ) -> tuple[torch.Tensor, float]:
-        """Objective averaged over taggers and views, and the mean target-tag probability."""
-        audio = resampler(estimates)
+        """Objective averaged over sources, taggers and views; and the mean target probability.
+
+        ``estimates`` is ``(sources, views, samples)``; every tagger hears all of them in one batch.
+        """
+        n_sources, n_views, _ = estimates.shape
+        audio = resampler(estimates.reshape(n_sources * n_views, -1))
         losses, probabilities = [], []
-        for tagger, target in zip(steered.taggers, steered.targets):
+        for tagger in self.taggers:
+            if not any(tagger.id in s.targets for s in steered):
+                continue
             windows = self._windows(audio, tagger.input_length, rng)
-            views, count, length = windows.shape
-            probs = tagger(windows.reshape(views * count, length)).reshape(views, count, -1).mean(1)
-            losses.append(target.loss(probs).mean())
-            probabilities.append(target.probability(probs).mean().item())
+            count = windows.shape[1]
+            probs = tagger(windows.reshape(-1, tagger.input_length)).reshape(n_sources, n_views, count, -1).mean(2)
+            for source_probs, source in zip(probs, steered):
+                target = source.targets.get(tagger.id)
+                if target is not None:
+                    losses.append(target.loss(source_probs).mean())
+                    probabilities.append(target.probability(source_probs).mean().item())
         return torch.stack(losses).mean(), float(np.mean(probabilities))
 
     def _windows(self, audio: torch.Tensor, length: int, rng: torch.Generator) -> torch.Tensor:
-        """Tagger windows ``(views, count, length)``: random offsets, or every window in turn."""
+        """Tagger windows ``(batch, count, length)``: random offsets, or every window in turn."""
         if self.windows is None or audio.shape[-1] <= length:
             return frame(audio, length)
         offsets = torch.randint(0, audio.shape[-1] - length + 1, (self.windows,), generator=rng)
@@ -279,24 +334,25 @@ class Separator:
 
     # ------------------------------------------------------------------ helpers
 
-    def _steered(self, source: str) -> _Steered:
+    def _steered(self, source: str, names: Sequence[str]) -> _Steered:
+        """Targets of ``source`` for each tagger; the other requested sources count as excluded."""
         if source in self.exclude:
             raise TagboxError(f"'{source}' is both the target and excluded (--not)")
-        taggers, targets = [], []
+        exclude = self.exclude + [name for name in names if name != source]
+        targets = {}
         for tagger in self.taggers:
             target = build_target(
-                self.objective, tagger.tags, tagger.vocabulary, source, self.exclude, device=self.device
+                self.objective, tagger.tags, tagger.vocabulary, source, exclude, device=self.device
             )
             if target is None:
                 logger.warning("tagger '%s' has no tag for '%s'; skipping it", tagger.id, source)
                 continue
-            taggers.append(tagger)
-            targets.append(target)
-        if not taggers:
+            targets[tagger.id] = target
+        if not targets:
             able = [tid for tid, spec in TAGGERS.items() if sources.source_tags(source, spec.vocabulary)]
             hint = f"; taggers that can: {', '.join(able)}" if able else ""
             raise TagboxError(f"no chosen tagger can express '{source}'{hint}")
-        return _Steered(taggers, targets)
+        return _Steered(source, targets)
 
     def _as_tensor(self, wav: torch.Tensor | np.ndarray) -> torch.Tensor:
         wav = torch.as_tensor(np.asarray(wav) if not torch.is_tensor(wav) else wav, dtype=torch.float32)
@@ -307,9 +363,10 @@ class Separator:
         check_audio(wav)
         return wav.to(self.device)
 
-    def _length_warnings(self, samples: int, sample_rate: int, steered: _Steered) -> list[str]:
+    def _length_warnings(self, samples: int, sample_rate: int, steered: list[_Steered]) -> list[str]:
         seconds = samples / sample_rate
-        window = max(t.input_length for t in steered.taggers) / TAGGER_RATE
+        used = {tagger_id for source in steered for tagger_id in source.targets}
+        window = max(t.input_length for t in self.taggers if t.id in used) / TAGGER_RATE
         if self.windows is not None and seconds < window:
             message = f"audio is {seconds:.2f} s, shorter than a {window:.2f} s tagger window: padding with silence"
             logger.warning(message)
@@ -346,7 +403,10 @@ class Separator:
             return 0.0
         audio = resample(mono, sample_rate, TAGGER_RATE)
         values = []
-        for tagger, target in zip(steered.taggers, steered.targets):
+        for tagger in self.taggers:
+            target = steered.targets.get(tagger.id)
+            if target is None:
+                continue
             probs = tagger(frame(audio, tagger.input_length)).mean(0)
             values.append(target.probability(probs).item())
         return float(np.mean(values))

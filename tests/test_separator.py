@@ -152,3 +152,27 @@ def test_one_faithful_step_equals_a_step_computed_by_hand():
     with torch.no_grad():
         expected = stfts[-1].inverse(masks(z1)[-1] * stfts[-1](x), length)
     torch.testing.assert_close(result.target, expected, atol=1e-4, rtol=1e-3)
+
+
+def test_joint_stems_and_rest_sum_to_the_mixture():
+    x = music(16000, 2.0, channels=2)
+    results = fast(steps=2).separate_joint(x, 16000, ["drums", "violin"])
+    assert set(results) == {"drums", "violin", "rest"}
+    total = sum(r.target for r in results.values())
+    torch.testing.assert_close(total, x, atol=1e-5, rtol=0)
+    for result in results.values():
+        torch.testing.assert_close(result.target + result.residual, x)
+
+
+def test_joint_masks_start_as_an_even_split():
+    x = music(16000, 2.0)
+    results = fast(steps=0).separate_joint(x, 16000, ["drums", "violin", "flute"])
+    for name in ("drums", "violin", "flute", "rest"):
+        torch.testing.assert_close(results[name].target, x / 4, atol=1e-4, rtol=1e-3)
+
+
+def test_joint_needs_distinct_sources_and_the_nmf_latent():
+    with pytest.raises(TagboxError, match="twice"):
+        fast().separate_joint(music(), 16000, ["drums", "drums"])
+    with pytest.raises(TagboxError, match="nmf"):
+        fast(latent="mask").separate_joint(music(), 16000, ["drums", "violin"])

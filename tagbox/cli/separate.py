@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import Sequence
 
 from tagbox.audio import load_audio, save_audio
 from tagbox.errors import TagboxError
@@ -32,6 +33,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="source name or raw tag to separate (repeatable)")
     parser.add_argument("--not", action="append", default=[], dest="exclude", metavar="NAME",
                         help="source or tag the estimate should not contain (focused objective)")
+    parser.add_argument("--joint", action="store_true",
+                        help="estimate all sources in one optimisation, plus 'rest'; stems sum to the mix")
     parser.add_argument("-o", "--out", type=Path, default=Path("separated"), help="output folder")
     parser.add_argument("--filename", default="{track}/{stem}.{ext}",
                         help="output name under <out>/<model>/; fields {track}, {stem}, {source}, {ext}")
@@ -73,16 +76,23 @@ def separator_options(args: argparse.Namespace) -> dict:
     return {name: getattr(args, name) for name in _SEPARATOR_FLAGS if getattr(args, name) not in (None, [])}
 
 
-def output_paths(args: argparse.Namespace, model: str, track: Path, source: str) -> dict[str, Path]:
+def output_paths(args: argparse.Namespace, model: str, track: Path, stems: Sequence[str]) -> dict[str, Path]:
     ext = "flac" if args.flac else "wav"
     return {
-        stem: args.out / model / args.filename.format(track=track.stem, stem=stem, source=source, ext=ext)
-        for stem in (source, f"no_{source}")
+        stem: args.out / model / args.filename.format(track=track.stem, stem=stem, source=stem, ext=ext)
+        for stem in stems
     }
 
 
-def _save_pair(args: argparse.Namespace, paths: dict[str, Path], stems: dict, sample_rate: int) -> None:
-    """Write a target and its residual; an interruption between the two removes the first."""
+def planned_stems(args: argparse.Namespace) -> list[list[str]]:
+    """Groups of stems written together: each source and its residual, or the joint set."""
+    if args.joint:
+        return [[*args.sources, "rest"]]
+    return [[source, f"no_{source}"] for source in args.sources]
+
+
+def _save_group(args: argparse.Namespace, paths: dict[str, Path], stems: dict, sample_rate: int) -> None:
+    """Write stems that belong together; an interruption part-way removes those written."""
     written = []
     try:
         for stem, audio in stems.items():
@@ -106,8 +116,8 @@ def run(args: argparse.Namespace) -> int:
         raise TagboxError(f"no such file: {missing[0]}")
     separator = Separator.from_preset(args.preset, **separator_options(args))
     plans = {
-        (track, source): output_paths(args, separator.name, track, source)
-        for track in args.files for source in args.sources
+        (track, group[0]): output_paths(args, separator.name, track, group)
+        for track in args.files for group in planned_stems(args)
     }
     if not args.force:
         existing = [path for paths in plans.values() for path in paths.values() if path.exists()]
@@ -115,14 +125,21 @@ def run(args: argparse.Namespace) -> int:
             raise TagboxError(f"{existing[0]} exists; use --force to overwrite")
     for track in args.files:
         wav, sample_rate = load_audio(track)
-        for source in args.sources:
+        for group in planned_stems(args):
             start = time.perf_counter()
-            result = separator.separate_tensor(wav, sample_rate, source)
-            paths = plans[(track, source)]
-            _save_pair(args, paths, {source: result.target, f"no_{source}": result.residual}, sample_rate)
-            note = " (source absent: target is silence)" if result.absent else ""
-            print(
-                f"{track.name}: {source} p {result.probability_before:.2f} -> {result.probability_after:.2f}, "
-                f"{time.perf_counter() - start:.1f} s{note}; wrote {paths[source]} and {paths[f'no_{source}']}"
-            )
+            if args.joint:
+                results = separator.separate_joint(wav, sample_rate, args.sources)
+                stems = {name: result.target for name, result in results.items()}
+            else:
+                result = separator.separate_tensor(wav, sample_rate, group[0])
+                results = {group[0]: result}
+                stems = {group[0]: result.target, group[1]: result.residual}
+            paths = plans[(track, group[0])]
+            _save_group(args, paths, stems, sample_rate)
+            for source in args.sources if args.joint else group[:1]:
+                result = results[source]
+                note = " (source absent: target is silence)" if result.absent else ""
+                print(f"{track.name}: {source} p {result.probability_before:.2f} -> "
+                      f"{result.probability_after:.2f}{note}")
+            print(f"{track.name}: {time.perf_counter() - start:.1f} s; wrote {', '.join(str(p) for p in paths.values())}")
     return 0

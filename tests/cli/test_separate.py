@@ -86,3 +86,13 @@ def test_interrupt_between_the_two_stems_removes_the_first(song, tmp_path, monke
     monkeypatch.setattr(command, "save_audio", save_then_interrupt)
     assert main(["separate", str(song), "-s", "drums", "-o", str(tmp_path / "o"), *FAST]) == 130
     assert not [path for path in (tmp_path / "o").rglob("*") if path.is_file()]
+
+
+def test_joint_writes_every_source_and_the_rest(song, tmp_path):
+    out = tmp_path / "out"
+    args = ["separate", str(song), "-s", "drums", "-s", "violin", "--joint", "-o", str(out), "--float32", *FAST]
+    assert main(args) == 0
+    folder = out / "nmf" / "song"
+    stems = [sf.read(folder / f"{name}.wav", always_2d=True)[0] for name in ("drums", "violin", "rest")]
+    mixture, _ = sf.read(song, always_2d=True)
+    np.testing.assert_allclose(sum(stems), mixture, atol=1e-5)
