@@ -116,9 +116,9 @@ def evaluate_track(plan: EvalPlan, track_name: str, sources: tuple[str, ...]) ->
     probe = _probe(plan.taggers) if plan.taggers else None
     references: dict[str, dict] = {}
     for source, spec in todo:
-        if source not in references:
-            references[source] = _reference_scores(track, source, probe)
         try:
+            if source not in references:
+                references[source] = _reference_scores(track, source, probe)
             record = _evaluate(plan, track, source, spec, references[source], probe)
         except Exception as error:
             logger.debug("%s failed on %s/%s", spec.label, track_name, source, exc_info=True)
@@ -143,14 +143,14 @@ def run_evaluation(
     outcomes = []
     if jobs <= 1:
         for name, sources in track_sources.items():
-            outcomes.append(evaluate_track(plan, name, sources))
+            outcomes.append(_logged(evaluate_track(plan, name, sources)))
             bar.update()
     else:
         with ProcessPoolExecutor(jobs, mp_context=get_context("spawn"), initializer=_one_thread) as pool:
             futures = [pool.submit(evaluate_track, plan, name, sources) for name, sources in track_sources.items()]
             try:
                 for future in as_completed(futures):
-                    outcomes.append(future.result())
+                    outcomes.append(_logged(future.result()))
                     bar.update()
             except BaseException:  # Ctrl-C: drop the queued tracks instead of finishing them
                 pool.shutdown(wait=False, cancel_futures=True)
@@ -158,17 +158,21 @@ def run_evaluation(
     bar.close()
     order = {name: i for i, name in enumerate(track_sources)}
     outcomes.sort(key=lambda o: order[o.track])
-    for outcome in outcomes:
-        for message in outcome.warnings:
-            logger.warning("warning: %s", message)
-        for failure in outcome.failures:
-            where = "/".join(failure[k] for k in ("track", "source", "method") if k in failure)
-            logger.warning("skipped %s: %s", where, failure["error"])
     return EvalReport(
         records=[r for o in outcomes for r in o.records],
         failures=[f for o in outcomes for f in o.failures],
         computed=sum(o.computed for o in outcomes),
     )
+
+
+def _logged(outcome: TrackOutcome) -> TrackOutcome:
+    """Say what went wrong with a track as soon as it is done."""
+    for message in outcome.warnings:
+        logger.warning("warning: %s", message)
+    for failure in outcome.failures:
+        where = "/".join(failure[k] for k in ("track", "source", "method") if k in failure)
+        logger.warning("skipped %s: %s", where, failure["error"])
+    return outcome
 
 
 def _reference_scores(track, source: str, probe: TagProbe | None) -> dict:
