@@ -82,6 +82,8 @@ class Separator:
         exclude: sources or tags to push down as well (``focused``).
         windows: tagger windows per step at random offsets; None takes every non-overlapping
             window (the reference's framing).
+        gain_jitter: the taggers hear each estimate at a random gain within +-this many dB, a
+            different one each step, so the latent cannot win by loudness alone.
         output_views: ``all`` averages the estimates of every FFT size, ``last`` keeps the last
             one, as the reference does.
         components, time_knots: size of the ``nmf`` latent.
@@ -104,6 +106,7 @@ class Separator:
         objective: str = "tagbox",
         exclude: Sequence[str] = (),
         windows: int | None = 2,
+        gain_jitter: float = 0.0,
         output_views: str = "all",
         components: int = 32,
         time_knots: int = 1,
@@ -137,6 +140,7 @@ class Separator:
         self.objective = objective
         self.exclude = list(exclude)
         self.windows = windows
+        self.gain_jitter = gain_jitter
         self.output_views = output_views
         self.segment = segment
         self.overlap = overlap
@@ -311,6 +315,9 @@ class Separator:
         """
         n_sources, n_views, _ = estimates.shape
         audio = resampler(estimates.reshape(n_sources * n_views, -1))
+        if self.gain_jitter:
+            decibels = (torch.rand(audio.shape[0], 1, generator=rng) * 2 - 1) * self.gain_jitter
+            audio = audio * (10 ** (decibels / 20)).to(audio.device)
         losses, probabilities = [], []
         for tagger in self.taggers:
             if not any(tagger.id in s.targets for s in steered):

@@ -176,3 +176,11 @@ def test_joint_needs_distinct_sources_and_the_nmf_latent():
         fast().separate_joint(music(), 16000, ["drums", "drums"])
     with pytest.raises(TagboxError, match="nmf"):
         fast(latent="mask").separate_joint(music(), 16000, ["drums", "violin"])
+
+
+def test_gain_jitter_changes_what_the_taggers_hear_but_not_the_contract():
+    x = music()
+    plain = fast(steps=2).separate_tensor(x, 16000, "drums")
+    jittered = fast(steps=2, gain_jitter=6.0).separate_tensor(x, 16000, "drums")
+    assert plain.history[0]["loss"] != jittered.history[0]["loss"]
+    torch.testing.assert_close(jittered.target + jittered.residual, x)
