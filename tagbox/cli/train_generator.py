@@ -18,7 +18,8 @@ def register(subparsers) -> None:
         "held-out pieces in DATA_DIR/valid/** (scripts/prepare_training_data.py makes such a "
         "folder). Checkpoints go to OUT/last.pt and OUT/best.pt; an existing run resumes.",
     )
-    parser.add_argument("data_dir", metavar="DATA_DIR", type=Path)
+    parser.add_argument("data_dir", metavar="DATA_DIR", type=Path, nargs="?",
+                        help="training data folder (not needed with --export)")
     parser.add_argument("--out", type=Path, default=Path("runs/generator"),
                         help="checkpoint folder (default: %(default)s)")
     parser.add_argument("--config", default="compact",
@@ -55,6 +56,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"exported {source} -> {path} ({path.stat().st_size / 1e6:.2f} MB)")
         return 0
 
+    if args.data_dir is None:
+        raise TagboxError("DATA_DIR is required to train (only --export works without it)")
     if args.config not in GENERATORS:
         raise TagboxError(f"unknown --config '{args.config}'; known: {', '.join(GENERATORS)}")
     if args.threads:

@@ -130,3 +130,17 @@ def test_bundled_compact_weights_are_small_and_load():
     model = load("compact")
     x = torch.randn(1, 1, 4410)
     assert model.decode(model.quantise(model.encode(x, 0), 0)[1], 0).shape == (1, 1, 4408)
+
+
+def test_cli_trains_exports_and_reports_errors(data_dir, tmp_path, capsys):
+    from tagbox.cli import main
+
+    run = ["train-generator", str(data_dir), "--out", str(tmp_path / "run"), "--config",
+           "debug-tiny", "--steps", "2", "--batch-size", "2", "--crop-seconds", "0.1"]
+    assert main(run) == 0
+    assert "stopped at step 2/2" in capsys.readouterr().out
+    export = ["train-generator", "--out", str(tmp_path / "run"), "--export", str(tmp_path / "w.pt")]
+    assert main(export) == 0 and read_checkpoint(tmp_path / "w.pt")
+    assert main(export) == 1 and "--force" in capsys.readouterr().err
+    assert main(["train-generator", str(tmp_path / "empty"), "--out", str(tmp_path / "x")]) == 1
+    assert "tagbox: error:" in capsys.readouterr().err and not (tmp_path / "x").exists()
