@@ -64,8 +64,8 @@ def build_target(
     """The target of ``objective`` for ``source`` in one tagger's vocabulary.
 
     Returns None when that vocabulary cannot express the source, so the caller can skip the
-    tagger. Negatives (used by ``focused``) are the tags of every other source, plus the tags of
-    the sources or raw tags in ``exclude``.
+    tagger. Negatives (used by ``focused``) are the tags of every unrelated source and the
+    source's negations (``no vocals``), plus the tags of the sources or raw tags in ``exclude``.
     """
     if objective not in OBJECTIVES:
         raise UnknownNameError(f"unknown objective '{objective}'; choose from {', '.join(OBJECTIVES)}")
@@ -75,7 +75,7 @@ def build_target(
     excluded = {tag for name in exclude for tag in sources.source_tags(name, vocabulary)}
     if excluded & positives:
         raise TagboxError(f"'{source}' and the excluded sources share tags: {sorted(excluded & positives)}")
-    negatives = (set(sources.instrument_tags(vocabulary)) | excluded) - positives
+    negatives = set(sources.negative_tags(source, vocabulary)) | excluded
     weights = OBJECTIVES[objective](tags, positives, negatives)
     target = [1.0 if tag in positives else 0.0 for tag in tags]
     index = [i for i, tag in enumerate(tags) if tag in positives]

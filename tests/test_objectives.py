@@ -41,3 +41,10 @@ def test_unexpressible_unknown_and_contradictory_requests(mtat_tags):
         build_target("loudest", mtat_tags, "mtat", "drums")
     with pytest.raises(TagboxError):
         build_target("focused", mtat_tags, "mtat", "drums", exclude=["beat"])
+
+
+def test_focused_objective_keeps_related_sources_out_of_the_negatives(mtat_tags):
+    target = build_target("focused", mtat_tags, "mtat", "violin")
+    counted = {tag for tag, w in zip(mtat_tags, target.weight.tolist()) if w}
+    negatives = counted - {mtat_tags[i] for i in target.positives.tolist()}
+    assert "cello" in negatives and "strings" not in negatives
