@@ -25,6 +25,7 @@ from tagbox.audio import Resampler, check_audio, load_audio, resample
 from tagbox.errors import TagboxError, UnknownNameError
 from tagbox.latents import LATENTS, LatentOptions, LatentSpace
 from tagbox.objectives import TagTarget, build_target
+from tagbox.recognisability import weak_recognition_warning
 from tagbox.taggers import TAGGERS, frame, load_tagger
 
 logger = logging.getLogger(__name__)
@@ -212,6 +213,9 @@ class Separator:
         steered = [self._steered(name, names) for name in names]
         rate = self.space.working_rate(sample_rate, self.options)
         warnings = self._length_warnings(mixture.shape[-1], sample_rate, steered)
+        for weak in filter(None, (weak_recognition_warning(list(s.targets), s.source) for s in steered)):
+            logger.warning(weak)
+            warnings.append(weak)
         channels = mixture if rate == sample_rate else resample(mixture, sample_rate, rate)
         resampler = Resampler(rate, TAGGER_RATE).to(self.device)
         options = dataclasses.replace(self.options, sources=len(names))
