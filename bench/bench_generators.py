@@ -95,7 +95,8 @@ def reference_rows() -> list[str]:
     if not REFERENCE_TIMINGS.is_file():
         return [f"(reference timings not found at {REFERENCE_TIMINGS})"]
     timings = json.loads(REFERENCE_TIMINGS.read_text())
-    rows = [f"Reference: official Jukebox code as TagBox runs it, 5 s clip, {timings['machine']['cpu']}"]
+    machine = timings["machine"]["cpu"]
+    rows = [f"Reference: official Jukebox code as TagBox runs it, 5 s clip, {machine}"]
     for run in [timings["primary"], timings["other_runs_summary"]["timings_t1"]]:
         parts = run["level0_only_with_bottleneck_breakdown_median_s"]
         rows.append(
@@ -104,7 +105,8 @@ def reference_rows() -> list[str]:
             f"decode {parts['decode']:.2f}, backward {parts['backward']:.2f}); "
             f"all-levels TagBox step {run['tagbox_step_all_levels_s']:.2f} s"
         )
-    rows.append(f"  peak RSS {timings['primary']['peak_rss_MiB']:.0f} MiB (2 threads, all variants)")
+    peak = timings["primary"]["peak_rss_MiB"]
+    rows.append(f"  peak RSS {peak:.0f} MiB (2 threads, one process for all variants)")
     return rows
 
 
