@@ -149,7 +149,7 @@ def run(args: argparse.Namespace) -> int:
     from tagbox.evaluation.fooling import DEFAULT_TAGGER
     from tagbox.evaluation.metrics import bss_available
     from tagbox.evaluation.runner import EvalPlan, default_cache_dir, run_evaluation, write_json
-    from tagbox.evaluation.summary import markdown, summarize
+    from tagbox.evaluation.summary import flagged, markdown, summarize
 
     if args.json and args.json.exists() and not args.force:
         raise TagboxError(f"{args.json} exists; use --force to overwrite it")
@@ -198,11 +198,12 @@ def run(args: argparse.Namespace) -> int:
                     "seconds": "wall time of the method on the stem, s",
                     "p_estimate": "mean probability of the source's tags for the estimate, over windows and taggers",
                     "p_stem": "the same for the true stem",
-                    "fooled": "p_estimate >= p_stem + 0.25 while si_sdri < 1 dB",
+                    "fooled": "log-odds of p_estimate >= those of p_stem + 1 while si_sdri < 1 dB",
                 },
                 "summary": rows,
                 "results": report.records,
                 "failures": report.failures,
+                "flagged_fooling": flagged(report.records),
             },
         )
         logger.info("wrote %s", args.json)

@@ -13,17 +13,24 @@ import numpy as np
 from tagbox.errors import UnknownNameError
 
 DEFAULT_TAGGER = "mtat-musicnn"
-# "Far above": the estimate convinces the tagger this much more than the real stem does...
-FOOLING_MARGIN = 0.25
+# "Far above" is measured in log-odds, because probabilities saturate: a true stem the tagger
+# already rates 0.7 cannot be beaten by 0.25 in probability, but 0.88 is 3x its odds.
+FOOLING_LOG_ODDS = 1.0
 # ...while separating next to nothing.
 FOOLING_MAX_SI_SDRI_DB = 1.0
 
 
+def log_odds(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return float(np.log(p / (1 - p)))
+
+
 def is_fooled(p_estimate: float | None, p_stem: float | None, si_sdri: float) -> bool:
-    """Whether an estimate looks like a tagger-fooling near-mixture."""
+    """Whether an estimate looks like a tagger-fooling near-mixture: its target-tag odds are at
+    least e times the true stem's while its SI-SDRi is under 1 dB."""
     if p_estimate is None or p_stem is None or not np.isfinite(si_sdri):
         return False
-    return p_estimate >= p_stem + FOOLING_MARGIN and si_sdri < FOOLING_MAX_SI_SDRI_DB
+    return log_odds(p_estimate) - log_odds(p_stem) >= FOOLING_LOG_ODDS and si_sdri < FOOLING_MAX_SI_SDRI_DB
 
 
 class TagProbe:

@@ -30,7 +30,7 @@ from tqdm import tqdm
 
 from tagbox import __version__
 from tagbox.evaluation.datasets import load_track
-from tagbox.evaluation.fooling import TagProbe, is_fooled
+from tagbox.evaluation.fooling import TagProbe
 from tagbox.evaluation.methods import MethodSpec, build_method
 from tagbox.evaluation.metrics import bss_sdr, si_sdr
 from tagbox.weights import CACHE_ENV
@@ -206,7 +206,6 @@ def _evaluate(plan: EvalPlan, track, source: str, spec: MethodSpec, reference: d
         "tagger": "+".join(plan.taggers) or None,
         "p_estimate": p_estimate,
         "p_stem": reference["p_stem"],
-        "fooled": is_fooled(p_estimate, reference["p_stem"], si_sdri),
         "energy_ratio": _energy(estimate) / max(_energy(track.mixture), 1e-20),
     }
 

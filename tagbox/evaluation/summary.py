@@ -10,7 +10,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from tagbox.evaluation.fooling import FOOLING_MARGIN, FOOLING_MAX_SI_SDRI_DB
+from tagbox.evaluation.fooling import FOOLING_LOG_ODDS, FOOLING_MAX_SI_SDRI_DB, is_fooled
 
 OVERALL = "overall"
 
@@ -23,6 +23,11 @@ def _finite(values) -> np.ndarray:
 def _stat(values, how) -> float | None:
     array = _finite(values)
     return float(how(array)) if array.size else None
+
+
+def flagged(records: list[dict]) -> list[dict]:
+    """Results whose estimate the tagger believes far more than the true stem, SI-SDRi near 0."""
+    return [r for r in records if is_fooled(r.get("p_estimate"), r.get("p_stem"), r["si_sdri"])]
 
 
 def summarize(records: list[dict], methods: list[str]) -> list[dict]:
@@ -57,7 +62,7 @@ def summarize(records: list[dict], methods: list[str]) -> list[dict]:
                     "seconds_mean": _stat(column("seconds"), np.mean),
                     "p_estimate_mean": _stat(column("p_estimate"), np.mean),
                     "p_stem_mean": _stat(column("p_stem"), np.mean),
-                    "fooled": sum(bool(r.get("fooled")) for r in group),
+                    "fooled": len(flagged(group)),
                 }
             )
     return rows
@@ -118,13 +123,13 @@ def markdown(rows: list[dict], methods: list[str], records: list[dict]) -> str:
         tables.append(
             _table(
                 rows, methods,
-                f"Target-tag probability ({tagger}): estimate / true stem, mean; [k fooled] counts estimates rated "
-                f">= {FOOLING_MARGIN} above the true stem with SI-SDRi < {FOOLING_MAX_SI_SDRI_DB} dB",
+                f"Target-tag probability ({tagger}): estimate / true stem, mean; [k fooled] counts estimates whose "
+                f"log-odds exceed the true stem's by >= {FOOLING_LOG_ODDS:g} with SI-SDRi < {FOOLING_MAX_SI_SDRI_DB:g} dB",
                 lambda r: f"{_fmt(r['p_estimate_mean'], 2)} / {_fmt(r['p_stem_mean'], 2)}"
                 + (f" [{r['fooled']} fooled]" if r["fooled"] else ""),
             )
         )
-        fooled = [r for r in records if r.get("fooled")]
+        fooled = flagged(records)
         if fooled:
             lines = ["**Flagged: the tagger rates the estimate far above the true stem, SI-SDRi near zero**", ""]
             lines += [

@@ -13,8 +13,9 @@ from tests.evaluation.helpers import RATE, clicks, tone
     "p_estimate, p_stem, si_sdri, fooled",
     [
         (0.9, 0.3, 0.2, True),  # believed far more than the real stem, separates nothing
+        (0.88, 0.70, -1.4, True),  # 3x the odds of a stem the tagger already knows
         (0.9, 0.3, 4.0, False),  # believed, but it did separate
-        (0.5, 0.4, 0.0, False),  # not far above the real stem
+        (0.6, 0.5, 0.0, False),  # not far above the real stem
         (None, 0.3, 0.0, False),  # the tagger has no tag for the source
         (0.9, 0.3, float("nan"), False),
     ],

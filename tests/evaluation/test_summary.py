@@ -32,13 +32,16 @@ def test_mean_and_median_per_source_and_overall():
 
 
 def test_markdown_names_each_metric_and_lists_flagged_estimates():
-    records = RECORDS + [record("t4", "drums", "tagbox", 0.1, tagger="mtat-musicnn", p_estimate=0.9,
-                                p_stem=0.3, fooled=True)]
+    records = RECORDS + [
+        record("t4", "drums", "tagbox", 0.1, tagger="mtat-musicnn", p_estimate=0.9, p_stem=0.3),
+        record("t5", "drums", "tagbox", 5.0, tagger="mtat-musicnn", p_estimate=0.9, p_stem=0.3),
+    ]
     methods = ["mixture", "hpss", "tagbox"]
     text = markdown(summarize(records, methods), methods, records)
     assert "**SI-SDRi (dB; SI-SDR of the estimate minus SI-SDR of the mixture)" in text
-    assert "| drums | 3 | 0.0 / 0.0 | 3.0 / 2.0 | 0.1 / 0.1 |" in text  # n: the most stems of any method
+    assert "| drums | 3 | 0.0 / 0.0 | 3.0 / 2.0 | 2.5 / 2.5 |" in text  # n: the most stems of any method
     assert "| bass | 1 | – | – / – (1 undefined) | – |" in text
     assert "BSSEval" not in text  # no SDR was measured
     assert "Target-tag probability (mtat-musicnn)" in text and "[1 fooled]" in text
     assert "| t4 | drums | tagbox | 0.1 | 0.90 | 0.30 |" in text
+    assert "| t5 |" not in text  # it did separate
