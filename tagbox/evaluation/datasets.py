@@ -165,13 +165,15 @@ def _musdb_detect(root: Path) -> bool:
 
 
 def _musdb_db(root: Path):
+    is_wav = _musdb_is_wav(root)
+    hint = f"; or evaluate {root / 'test'} as a plain folder" if is_wav else ""
     try:
         import musdb
     except ImportError as error:
-        raise DatasetError("MUSDB18 needs the musdb package: pip install 'tagbox[musdb]'") from error
+        raise DatasetError(f"MUSDB18 needs the musdb package: pip install 'tagbox[musdb]'{hint}") from error
     except RuntimeError as error:  # stempeg refuses to import without ffmpeg
-        raise DatasetError(f"the musdb package cannot be used: {error}") from error
-    return musdb.DB(root=str(root), is_wav=_musdb_is_wav(root))
+        raise DatasetError(f"the musdb package cannot be used: {error}{hint}") from error
+    return musdb.DB(root=str(root), is_wav=is_wav)
 
 
 def _musdb_track_sources(root: Path) -> dict[str, tuple[str, ...]]:

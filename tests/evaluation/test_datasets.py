@@ -139,3 +139,12 @@ def test_musdb_layout_goes_through_the_musdb_package(tmp_path, monkeypatch):
     assert track.mixture.shape == (2, RATE) and track.sample_rate == RATE
     np.testing.assert_allclose(track.stems["drums"][1], 0.5 * clicks()[RATE // 2 : RATE // 2 + RATE])
     assert opened[0] == (str(tmp_path), False)
+
+
+def test_musdb_hq_without_a_usable_musdb_package_suggests_the_folder_layout(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "musdb", None)  # import musdb -> ImportError
+    write_track(tmp_path / "test", "Artist - Song", {"vocals": tone(), "drums": clicks()})
+    assert detect_layout(tmp_path) == "musdb"
+    with pytest.raises(DatasetError, match="pip install 'tagbox\\[musdb\\]'; or evaluate .*test as a plain folder"):
+        track_sources(tmp_path, "musdb")
+    assert detect_layout(tmp_path / "test") == "folder"
