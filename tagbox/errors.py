@@ -5,6 +5,9 @@ Anything a user can cause (a missing file, an unknown tag, corrupt weights) rais
 traceback is shown only with ``--verbose``. Programming errors stay ordinary exceptions.
 """
 
+import difflib
+from typing import Iterable
+
 
 class TagboxError(Exception):
     """An error caused by input or environment, explained in one line."""
@@ -20,3 +23,11 @@ class AudioError(TagboxError):
 
 class UnknownNameError(TagboxError):
     """A model id, tag, source or option value that tagbox does not know."""
+
+    @classmethod
+    def suggest(cls, kind: str, name: str, known: Iterable[str], candidates: Iterable[str] = ()) -> "UnknownNameError":
+        """An error listing the known names and suggesting the closest of them and ``candidates``."""
+        known = list(known)
+        close = difflib.get_close_matches(name, [*known, *candidates], n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        return cls(f"unknown {kind} '{name}'{hint}; known: {', '.join(known)}")

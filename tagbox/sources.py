@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
-from tagbox.taggers.vocabularies import VOCABULARIES, unknown_name_error, vocabulary_tags
+from tagbox.errors import UnknownNameError
+from tagbox.taggers.vocabularies import VOCABULARIES, vocabulary_tags
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ def canonical_name(name: str) -> str:
     normalised = name.strip().lower().replace(" ", "_").replace("-", "_")
     if normalised in _sources():
         return normalised
-    error = unknown_name_error("source", name, SOURCE_NAMES, candidates=sorted(_all_tags()))
+    error = UnknownNameError.suggest("source", name, SOURCE_NAMES, candidates=sorted(_all_tags()))
     raise type(error)(f"{error}; any tag of the taggers' vocabularies is accepted too")
 
 

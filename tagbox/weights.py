@@ -17,7 +17,6 @@ pinned (``sha256: null``) are trusted on first download and pinned in the cache 
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import http.client
 import json
@@ -77,9 +76,7 @@ def entry(model_id: str) -> ModelEntry:
     """The registry entry of ``model_id``; unknown ids list the known ones."""
     models = registry()
     if model_id not in models:
-        close = difflib.get_close_matches(model_id, models, n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
-        raise UnknownNameError(f"unknown model '{model_id}'{hint}; known models: {', '.join(models)}")
+        raise UnknownNameError.suggest("model", model_id, models)
     return models[model_id]
 
 

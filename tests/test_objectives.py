@@ -1,5 +1,4 @@
 import pytest
-import torch
 
 from tagbox.errors import TagboxError, UnknownNameError
 from tagbox.objectives import build_target

@@ -7,7 +7,6 @@ builds its parsers.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 from pathlib import Path
 from typing import Any

@@ -7,7 +7,6 @@ frozen parameters, ready for steering: only the latents get gradients.
 
 from __future__ import annotations
 
-import difflib
 import logging
 import os
 from dataclasses import dataclass
@@ -89,11 +88,7 @@ _licence_noticed: set[str] = set()
 
 def _generator(generator_id: str) -> Generator:
     if generator_id not in GENERATORS:
-        close = difflib.get_close_matches(generator_id, GENERATORS, n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
-        raise UnknownNameError(
-            f"unknown generator '{generator_id}'{hint}; known: {', '.join(GENERATORS)}"
-        )
+        raise UnknownNameError.suggest("generator", generator_id, GENERATORS)
     return GENERATORS[generator_id]
 
 

@@ -11,12 +11,12 @@ from typing import NamedTuple
 import torch
 
 from tagbox import weights
-from tagbox.errors import WeightsError
+from tagbox.errors import UnknownNameError, WeightsError
 from tagbox.taggers.base import Tagger
 from tagbox.taggers.crnn import CRNN
 from tagbox.taggers.fcn import FCN
 from tagbox.taggers.musicnn import Musicnn
-from tagbox.taggers.vocabularies import unknown_name_error, vocabulary_tags
+from tagbox.taggers.vocabularies import vocabulary_tags
 
 
 class TaggerConfig(NamedTuple):
@@ -53,7 +53,7 @@ _SEED = 0
 
 def config(tagger_id: str) -> TaggerConfig:
     if tagger_id not in TAGGERS:
-        raise unknown_name_error("tagger", tagger_id, TAGGERS)
+        raise UnknownNameError.suggest("tagger", tagger_id, TAGGERS)
     return TAGGERS[tagger_id]
 
 
