@@ -56,7 +56,7 @@ def test_training_steps_reduce_the_loss(data_dir, tmp_path):
 def test_resume_continues_exactly_where_it_stopped(data_dir, tmp_path):
     first = train(data_dir, tmp_path / "split", TINY, options(steps=6), progress=False)
     resumed = train(data_dir, tmp_path / "split", TINY, options(steps=9), progress=False)
-    straight = train(data_dir, tmp_path / "straight", TINY, options(steps=9), progress=False)
+    train(data_dir, tmp_path / "straight", TINY, options(steps=9), progress=False)
     assert (first.step, resumed.start_step, resumed.step) == (6, 6, 9)
     split_state = torch.load(tmp_path / "split" / LAST, weights_only=False)
     straight_state = torch.load(tmp_path / "straight" / LAST, weights_only=False)
