@@ -12,6 +12,7 @@ from tagbox.errors import TagboxError
 from tagbox.latents import LATENTS
 from tagbox.objectives import OBJECTIVES
 from tagbox.separator import PRESETS, Separator
+from tagbox.sources import canonical_name
 
 
 def _int_list(text: str) -> tuple[int, ...]:
@@ -111,6 +112,8 @@ def run(args: argparse.Namespace) -> int:
     clash = set(args.sources) & set(args.exclude)
     if clash:
         raise TagboxError(f"'{sorted(clash)[0]}' is both a --source and a --not")
+    for name in [*args.sources, *args.exclude]:
+        canonical_name(name)  # an unknown name fails before any weights are loaded
     missing = [path for path in args.files if not path.is_file()]
     if missing:
         raise TagboxError(f"no such file: {missing[0]}")

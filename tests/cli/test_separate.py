@@ -96,3 +96,9 @@ def test_joint_writes_every_source_and_the_rest(song, tmp_path):
     stems = [sf.read(folder / f"{name}.wav", always_2d=True)[0] for name in ("drums", "violin", "rest")]
     mixture, _ = sf.read(song, always_2d=True)
     np.testing.assert_allclose(sum(stems), mixture, atol=1e-5)
+
+
+def test_unknown_source_is_reported_before_weights_are_needed(song, tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("TAGBOX_WEIGHTS_MIRROR")
+    assert main(["separate", str(song), "-s", "drum", "-o", str(tmp_path / "o")]) == 1
+    assert "did you mean 'drums'" in capsys.readouterr().err
