@@ -97,7 +97,9 @@ class FrozenCodebooks:
 
 
 @dataclass
-class _EMAState:
+class EMAState:
+    """One level's EMA codebook: the codes, their running sums and running counts."""
+
     k: Tensor
     k_sum: Tensor
     k_elem: Tensor
@@ -121,14 +123,14 @@ class TagboxCodebooks:
         self.bins, self.emb_width = bottleneck.level_blocks[0].k.shape
         self.mu = bottleneck.mu
         self.generator = generator
-        self.states: dict[int, _EMAState] = {}
+        self.states: dict[int, EMAState] = {}
 
     def quantise(self, z: Tensor, level: int) -> tuple[Tensor, Tensor]:
         rows = flatten(z.detach())
         state = self.states.get(level)
         if state is None:
             k = self._random_rows(rows)
-            state = self.states[level] = _EMAState(k, k.clone(), torch.ones_like(k[:, 0]))
+            state = self.states[level] = EMAState(k, k.clone(), torch.ones_like(k[:, 0]))
         codes, zq = straight_through(z, state.k)
         self._update(state, rows, codes.view(-1))
         return codes, zq
@@ -146,7 +148,7 @@ class TagboxCodebooks:
         return rows[order[: self.bins]]
 
     @torch.no_grad()
-    def _update(self, state: _EMAState, rows: Tensor, codes: Tensor) -> None:
+    def _update(self, state: EMAState, rows: Tensor, codes: Tensor) -> None:
         hit_sum = torch.zeros_like(state.k).index_add_(0, codes, rows)
         hits = torch.bincount(codes, minlength=self.bins).to(rows.dtype)
         restarts = self._random_rows(rows)

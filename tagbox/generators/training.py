@@ -39,7 +39,7 @@ from tqdm import tqdm
 from tagbox.audio import resample
 from tagbox.errors import TagboxError
 from tagbox.evaluation.metrics import si_sdr
-from tagbox.generators.codebook import TagboxCodebooks, _EMAState
+from tagbox.generators.codebook import TagboxCodebooks, EMAState
 from tagbox.generators.vqvae import VQVAE, VQVAEConfig
 
 logger = logging.getLogger(__name__)
@@ -315,7 +315,7 @@ class Trainer:
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         if state["codebook"] is not None:
-            self.codebooks.states[0] = _EMAState(**state["codebook"])
+            self.codebooks.states[0] = EMAState(**state["codebook"])
         self.step, self.seconds = state["step"], state["seconds"]
         self.history, self.best = state["history"], state["best"]
         torch.set_rng_state(state["rng"]["torch"])
