@@ -26,7 +26,7 @@ from tagbox.errors import TagboxError, UnknownNameError
 from tagbox.latents import LATENTS, LatentOptions, LatentSpace
 from tagbox.objectives import TagTarget, build_target
 from tagbox.recognisability import weak_recognition_warning
-from tagbox.taggers import TAGGERS, frame, load_tagger
+from tagbox.taggers import TAGGERS, frame, load_tagger, predict
 
 logger = logging.getLogger(__name__)
 
@@ -239,8 +239,9 @@ class Separator:
         if rate != sample_rate:
             targets = resample(targets, rate, sample_rate)[..., : mixture.shape[-1]]
         seconds = time.perf_counter() - start
+        heard = self._tag(mixture.mean(0), sample_rate, {t for s in steered for t in s.targets})
         return [
-            self._result(mixture, sample_rate, target, source, history, warnings, seconds)
+            self._result(mixture, sample_rate, heard, target, source, history, warnings, seconds)
             for target, source in zip(targets, steered)
         ]
 
@@ -248,15 +249,19 @@ class Separator:
         self,
         mixture: torch.Tensor,
         sample_rate: int,
+        mixture_tags: dict[str, torch.Tensor] | None,
         target: torch.Tensor,
         steered: _Steered,
         history: list[dict],
         warnings: list[str],
         seconds: float,
     ) -> SeparationResult:
-        """Package one source's estimate, replacing it by silence if the source is absent."""
-        before = self._probability(mixture.mean(0), sample_rate, steered)
-        after = self._probability(target.mean(0), sample_rate, steered)
+        """Package one source's estimate, replacing it by silence if the source is absent.
+
+        ``mixture_tags`` are the taggers' probabilities on the mixture, shared by all sources.
+        """
+        before = self._target_probability(mixture_tags, steered)
+        after = self._target_probability(self._tag(target.mean(0), sample_rate, steered.targets), steered)
         warnings = list(warnings)
         absent = before < self.absent_threshold and after < self.absent_threshold
         if absent:
@@ -408,17 +413,17 @@ class Separator:
         return fade
 
     @torch.no_grad()
-    def _probability(self, mono: torch.Tensor, sample_rate: int, steered: _Steered) -> float:
-        """Mean target-tag probability over every window of ``mono``, averaged over taggers."""
+    def _tag(self, mono: torch.Tensor, sample_rate: int, tagger_ids) -> dict[str, torch.Tensor] | None:
+        """Each named tagger's probabilities, averaged over every window of ``mono``; None if silent."""
         if mono.abs().max() <= 0:
-            return 0.0
+            return None
         audio = resample(mono, sample_rate, TAGGER_RATE)
-        values = []
-        for tagger in self.taggers:
-            target = steered.targets.get(tagger.id)
-            if target is None:
-                continue
-            probs = tagger(frame(audio, tagger.input_length)).mean(0)
-            values.append(target.probability(probs).item())
-        return float(np.mean(values))
+        return {tagger.id: predict(tagger, audio) for tagger in self.taggers if tagger.id in tagger_ids}
+
+    @staticmethod
+    def _target_probability(tags: dict[str, torch.Tensor] | None, steered: _Steered) -> float:
+        """Mean probability of the source's own tags, averaged over its taggers (0 for silence)."""
+        if tags is None:
+            return 0.0
+        return float(np.mean([target.probability(tags[i]).item() for i, target in steered.targets.items()]))
 
