@@ -130,7 +130,6 @@ class VQVAELatent(MaskedLatent):
         self.use_mask = options.mask
         stfts = [STFT(n, device=mixture.device) for n in options.fft_sizes]
         super().__init__(reconstruction.reshape(-1)[:length], stfts)
-        self.length = length
         self.reference_magnitudes = [spec.abs() for spec in self.reference_specs]
         self.z = nn.Parameter(z)
 
