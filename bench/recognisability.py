@@ -55,19 +55,9 @@ def mono16k(path: Path) -> torch.Tensor:
     return resample(torch.from_numpy(wav).mean(0), sample_rate, 16000)
 
 
-def whole_windows(wav: torch.Tensor, input_length: int) -> torch.Tensor:
-    """``wav`` wrapped around to fill whole tagger windows.
-
-    The stems are 10 s long: zero-padded, an FCN window (29 s) would be two thirds silence, and
-    the table would measure the padding rather than the source. Songs fill their windows.
-    """
-    length = -(-wav.shape[-1] // input_length) * input_length
-    return wav.repeat(-(-length // wav.shape[-1]))[:length]
-
-
 def tag(tagger: Tagger, path: Path) -> torch.Tensor:
     """The tagger's probabilities for an audio file, every window filled."""
-    return predict(tagger, whole_windows(mono16k(path), tagger.input_length))
+    return predict(tagger, mono16k(path), wrap=True)
 
 
 def stem_probabilities(tagger_ids: list[str], data: Path) -> list[dict]:

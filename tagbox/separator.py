@@ -26,7 +26,7 @@ from tagbox.errors import TagboxError, UnknownNameError
 from tagbox.latents import LATENTS, LatentOptions, LatentSpace
 from tagbox.objectives import TagTarget, build_target
 from tagbox.recognisability import weak_recognition_warning
-from tagbox.taggers import TAGGERS, frame, load_tagger, predict
+from tagbox.taggers import TAGGERS, frame, load_tagger, predict, wrap_to_windows
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ PRESETS: dict[str, dict] = {
     # and EMA-updated, all-tag BCE, every non-overlapping tagger window, last FFT size's output.
     "faithful": dict(
         latent="vqvae", generator="jukebox-5b", codebook="tagbox", objective="tagbox",
-        windows=None, output_views="last", lr=5.0, steps=100,
+        windows=None, output_views="last", short_audio="pad", lr=5.0, steps=100,
     ),
     "default": dict(),
 }
@@ -85,6 +85,9 @@ class Separator:
             window (the reference's framing).
         gain_jitter: the taggers hear each estimate at a random gain within +-this many dB, a
             different one each step, so the latent cannot win by loudness alone.
+        short_audio: how a clip shorter than a tagger window fills it: ``wrap`` repeats it (FCN and
+            CRNN hear 29 s and barely respond to a padded 10 s clip), ``pad`` adds silence, as the
+            reference does.
         output_views: ``all`` averages the estimates of every FFT size, ``last`` keeps the last
             one, as the reference does.
         components, time_knots: size of the ``nmf`` latent.
@@ -109,6 +112,7 @@ class Separator:
         windows: int | None = 2,
         gain_jitter: float = 0.0,
         output_views: str = "all",
+        short_audio: str = "wrap",
         components: int = 32,
         time_knots: int = 1,
         segment: float | None = 30.0,
@@ -123,6 +127,8 @@ class Separator:
             raise UnknownNameError(f"unknown latent '{latent}'; choose from {', '.join(LATENTS)}")
         if output_views not in ("all", "last"):
             raise UnknownNameError(f"unknown output_views '{output_views}'; choose 'all' or 'last'")
+        if short_audio not in ("wrap", "pad"):
+            raise UnknownNameError(f"unknown short_audio '{short_audio}'; choose 'wrap' or 'pad'")
         if not taggers:
             raise TagboxError("at least one tagger is needed")
         if segment is not None and segment <= 0:
@@ -143,6 +149,7 @@ class Separator:
         self.windows = windows
         self.gain_jitter = gain_jitter
         self.output_views = output_views
+        self.short_audio = short_audio
         self.segment = segment
         self.overlap = overlap
         self.absent_threshold = absent_threshold
@@ -342,8 +349,16 @@ class Separator:
         return torch.stack(losses).mean(), float(np.mean(probabilities))
 
     def _windows(self, audio: torch.Tensor, length: int, rng: torch.Generator) -> torch.Tensor:
-        """Tagger windows ``(batch, count, length)``: random offsets, or every window in turn."""
+        """Tagger windows ``(batch, count, length)``: random offsets, or every window in turn.
+
+        Audio shorter than a window is wrapped around from a random point (``short_audio='wrap'``),
+        so that each step hears a different seam.
+        """
         if self.windows is None or audio.shape[-1] <= length:
+            if self.short_audio == "wrap":
+                if self.windows is not None:
+                    audio = audio.roll(int(torch.randint(0, audio.shape[-1], (1,), generator=rng)), -1)
+                audio = wrap_to_windows(audio, length)
             return frame(audio, length)
         offsets = torch.randint(0, audio.shape[-1] - length + 1, (self.windows,), generator=rng)
         return torch.stack([audio[:, o: o + length] for o in offsets.tolist()], dim=1)
@@ -384,7 +399,8 @@ class Separator:
         used = {tagger_id for source in steered for tagger_id in source.targets}
         window = max(t.input_length for t in self.taggers if t.id in used) / TAGGER_RATE
         if self.windows is not None and seconds < window:
-            message = f"audio is {seconds:.2f} s, shorter than a {window:.2f} s tagger window: padding with silence"
+            fill = "repeating it" if self.short_audio == "wrap" else "padding with silence"
+            message = f"audio is {seconds:.2f} s, shorter than a {window:.2f} s tagger window: {fill}"
             logger.warning(message)
             return [message]
         return []
@@ -418,7 +434,8 @@ class Separator:
         if mono.abs().max() <= 0:
             return None
         audio = resample(mono, sample_rate, TAGGER_RATE)
-        return {tagger.id: predict(tagger, audio) for tagger in self.taggers if tagger.id in tagger_ids}
+        wrap = self.short_audio == "wrap"
+        return {tagger.id: predict(tagger, audio, wrap=wrap) for tagger in self.taggers if tagger.id in tagger_ids}
 
     @staticmethod
     def _target_probability(tags: dict[str, torch.Tensor] | None, steered: _Steered) -> float:

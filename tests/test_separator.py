@@ -114,12 +114,23 @@ def test_bad_names_are_refused():
         fast(taggers=["no-such-tagger"])
 
 
+def test_short_audio_fills_tagger_windows_by_wrapping_or_padding(caplog):
+    x = music(16000, 0.5)  # the debug tagger's window is 1 s
+    wrapped = fast().separate_tensor(x, 16000, "drums")
+    assert any("repeating it" in w for w in wrapped.warnings)
+    padded = fast(short_audio="pad").separate_tensor(x, 16000, "drums")
+    assert any("padding with silence" in w for w in padded.warnings)
+    assert wrapped.history[0]["loss"] != pytest.approx(padded.history[0]["loss"])
+    with pytest.raises(UnknownNameError, match="short_audio"):
+        fast(short_audio="loop")
+
+
 def test_one_faithful_step_equals_a_step_computed_by_hand():
     sample_rate, lr, fft_sizes = 44100, 0.5, (512, 256)
     x = music(sample_rate, 0.5)
     separator = fast(
         latent="vqvae", generator="debug-tiny", steps=1, lr=lr, fft_sizes=fft_sizes, objective="tagbox",
-        windows=None, output_views="last", segment=None,
+        windows=None, output_views="last", short_audio="pad", segment=None,
     )
     result = separator.separate_tensor(x, sample_rate, "drums")
 

@@ -22,16 +22,31 @@ def frame(x: torch.Tensor, input_length: int) -> torch.Tensor:
     return F.pad(x, (0, n_windows * input_length - length)).unflatten(-1, (n_windows, input_length))
 
 
-def predict(tagger: Tagger, wav16k: torch.Tensor | np.ndarray) -> torch.Tensor:
+def wrap_to_windows(x: torch.Tensor, input_length: int) -> torch.Tensor:
+    """(..., N) -> (..., M): ``x`` repeated end to start up to M, the next multiple of ``input_length``.
+
+    A 10 s clip zero-padded into an FCN or CRNN window (29 s) is two thirds silence, and those
+    taggers then barely hear any source; repeated, the clip fills its window like a song does.
+    """
+    length = x.shape[-1]
+    if length == 0:
+        raise AudioError("cannot tag empty audio")
+    total = -(-length // input_length) * input_length
+    return x.repeat(*([1] * (x.dim() - 1)), -(-total // length))[..., :total]
+
+
+def predict(tagger: Tagger, wav16k: torch.Tensor | np.ndarray, wrap: bool = False) -> torch.Tensor:
     """Mean tag probabilities over the windows of a mono 16 kHz waveform (N,) -> (len(tags),).
 
-    Differentiable with respect to ``wav16k``; wrap in ``torch.no_grad()`` when only tagging.
+    With ``wrap`` the audio is repeated to fill its last window (:func:`wrap_to_windows`)
+    instead of zero-padded, as the reference does. Differentiable with respect to ``wav16k``;
+    use ``torch.no_grad()`` when only tagging.
     """
     device = tagger.spec_bn.running_mean.device
     wav = torch.as_tensor(wav16k, dtype=torch.float32, device=device)
     if wav.dim() != 1:
         raise AudioError(f"predict takes a mono waveform of shape (samples,), got {tuple(wav.shape)}")
-    windows = frame(wav, tagger.input_length)
+    windows = frame(wrap_to_windows(wav, tagger.input_length) if wrap else wav, tagger.input_length)
     per_batch = max(1, _BATCH_SAMPLES // tagger.input_length)
     return torch.cat([tagger(batch) for batch in windows.split(per_batch)]).mean(0)
 

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from tagbox.errors import AudioError
-from tagbox.taggers import build_tagger, frame, predict, predict_segments
+from tagbox.taggers import build_tagger, frame, predict, predict_segments, wrap_to_windows
 
 
 def test_frame_zero_pads_the_last_window():
@@ -23,6 +23,23 @@ def test_frame_keeps_exact_multiples_unpadded():
 def test_frame_rejects_empty_audio():
     with pytest.raises(AudioError, match="empty"):
         frame(torch.zeros(0), 4)
+
+
+def test_wrap_to_windows_repeats_the_audio_up_to_whole_windows():
+    x = torch.arange(1, 4, dtype=torch.float32).expand(2, 3)
+    assert wrap_to_windows(x, 8).tolist() == [[1, 2, 3, 1, 2, 3, 1, 2]] * 2
+    assert wrap_to_windows(torch.ones(8), 4).shape == (8,)
+    assert wrap_to_windows(torch.arange(5.0), 4).tolist() == [0, 1, 2, 3, 4, 0, 1, 2]
+    with pytest.raises(AudioError, match="empty"):
+        wrap_to_windows(torch.zeros(0), 4)
+
+
+def test_predict_wraps_short_audio_instead_of_padding_when_asked():
+    tagger = build_tagger("debug-tiny")
+    wav = torch.randn(6000) * 0.1
+    wrapped = predict(tagger, wav, wrap=True)
+    torch.testing.assert_close(wrapped, predict(tagger, wav.repeat(3)[:16000]))
+    assert not torch.allclose(wrapped, predict(tagger, wav))
 
 
 def test_predict_is_the_mean_over_windows_and_differentiable():
