@@ -88,6 +88,8 @@ class Separator:
         short_audio: how a clip shorter than a tagger window fills it: ``wrap`` repeats it (FCN and
             CRNN hear 29 s and barely respond to a padded 10 s clip), ``pad`` adds silence, as the
             reference does.
+        average: the output uses the mean of the latent over the last this many steps (0: the
+            last step's), which smooths out the noise of the random tagger windows.
         output_views: ``all`` averages the estimates of every FFT size, ``last`` keeps the last
             one, as the reference does.
         components, time_knots: size of the ``nmf`` latent.
@@ -113,6 +115,7 @@ class Separator:
         gain_jitter: float = 0.0,
         output_views: str = "all",
         short_audio: str = "wrap",
+        average: int = 0,
         components: int = 32,
         time_knots: int = 1,
         segment: float | None = 30.0,
@@ -150,6 +153,9 @@ class Separator:
         self.gain_jitter = gain_jitter
         self.output_views = output_views
         self.short_audio = short_audio
+        if not 0 <= average <= self.steps:
+            raise TagboxError(f"average must be between 0 and steps ({self.steps}), got {average}")
+        self.average = average
         self.segment = segment
         self.overlap = overlap
         self.absent_threshold = absent_threshold
@@ -302,19 +308,28 @@ class Separator:
         if peak <= 0:
             return torch.zeros(len(steered), *piece.shape, device=self.device)
         space: LatentSpace = self.space(mono / peak, rate, options).to(self.device)
-        optimiser = torch.optim.Adam([p for p in space.parameters() if p.requires_grad], lr=self.lr)
+        parameters = [p for p in space.parameters() if p.requires_grad]
+        optimiser = torch.optim.Adam(parameters, lr=self.lr)
+        averaged = [torch.zeros_like(p) for p in parameters]
         rng = torch.Generator(device="cpu").manual_seed(self.seed + segment_index)
         for step in range(self.steps):
             optimiser.zero_grad(set_to_none=True)
             loss, probability = self.loss(space.estimates(), resampler, steered, rng)
             loss.backward()
             optimiser.step()
+            if step >= self.steps - self.average:
+                for total, parameter in zip(averaged, parameters):
+                    total += parameter.detach()
             record = {"segment": segment_index, "step": step, "loss": loss.item(), "probability": probability}
             history.append(record)
             bar.update(1)
             bar.set_postfix(loss=f"{record['loss']:.3f}", p=f"{probability:.2f}")
             if self.callback is not None:
                 self.callback(record)
+        if self.average:
+            with torch.no_grad():
+                for parameter, total in zip(parameters, averaged):
+                    parameter.copy_(total / self.average)
         # Masks are scale-invariant; the scale matters only for decoded audio (no-mask mode).
         return space.apply(piece / peak, last_view_only=self.output_views == "last") * peak
 

@@ -6,6 +6,7 @@ import torch
 from tagbox import generators
 from tagbox.audio import resample
 from tagbox.errors import AudioError, TagboxError, UnknownNameError
+from tagbox.latents import LATENTS
 from tagbox.masks import STFT, ratio_mask
 from tagbox.objectives import build_target
 from tagbox.separator import Separator
@@ -123,6 +124,24 @@ def test_short_audio_fills_tagger_windows_by_wrapping_or_padding(caplog):
     assert wrapped.history[0]["loss"] != pytest.approx(padded.history[0]["loss"])
     with pytest.raises(UnknownNameError, match="short_audio"):
         fast(short_audio="loop")
+
+
+def test_average_outputs_the_mean_latent_of_the_last_steps(monkeypatch):
+    spaces, after_each_step = [], []
+
+    class Recorded(LATENTS["nmf"]):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            spaces.append(self)
+
+    monkeypatch.setitem(LATENTS, "nmf", Recorded)
+    record = lambda _: after_each_step.append(spaces[-1].gain_logits.detach().clone())  # noqa: E731
+    averaged = fast(steps=4, average=3, callback=record).separate_tensor(music(), 16000, "drums")
+    torch.testing.assert_close(spaces[-1].gain_logits.detach(), torch.stack(after_each_step[-3:]).mean(0))
+    last = fast(steps=4, callback=record).separate_tensor(music(), 16000, "drums")
+    assert not torch.allclose(averaged.target, last.target)
+    with pytest.raises(TagboxError, match="average"):
+        fast(steps=3, average=4)
 
 
 def test_one_faithful_step_equals_a_step_computed_by_hand():
