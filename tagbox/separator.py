@@ -83,6 +83,8 @@ class Separator:
         exclude: sources or tags to push down as well (``focused``).
         windows: tagger windows per step at random offsets; None takes every non-overlapping
             window (the reference's framing).
+        taggers_per_step: how many taggers of the ensemble judge each step, drawn at random
+            (None: all of them); an ensemble of slow taggers then costs what one does per step.
         gain_jitter: the taggers hear each estimate at a random gain within +-this many dB, a
             different one each step, so the latent cannot win by loudness alone.
         short_audio: how a clip shorter than a tagger window fills it: ``wrap`` repeats it (FCN and
@@ -112,6 +114,7 @@ class Separator:
         objective: str = "tagbox",
         exclude: Sequence[str] = (),
         windows: int | None = 2,
+        taggers_per_step: int | None = None,
         gain_jitter: float = 0.0,
         output_views: str = "all",
         short_audio: str = "wrap",
@@ -150,6 +153,9 @@ class Separator:
         self.objective = objective
         self.exclude = list(exclude)
         self.windows = windows
+        if taggers_per_step is not None and taggers_per_step < 1:
+            raise TagboxError(f"taggers_per_step must be at least 1, got {taggers_per_step}")
+        self.taggers_per_step = taggers_per_step
         self.gain_jitter = gain_jitter
         self.output_views = output_views
         self.short_audio = short_audio
@@ -350,9 +356,7 @@ class Separator:
             decibels = (torch.rand(audio.shape[0], 1, generator=rng) * 2 - 1) * self.gain_jitter
             audio = audio * (10 ** (decibels / 20)).to(audio.device)
         losses, probabilities = [], []
-        for tagger in self.taggers:
-            if not any(tagger.id in s.targets for s in steered):
-                continue
+        for tagger in self._judges(steered, rng):
             windows = self._windows(audio, tagger.input_length, rng)
             count = windows.shape[1]
             probs = tagger(windows.reshape(-1, tagger.input_length)).reshape(n_sources, n_views, count, -1).mean(2)
@@ -362,6 +366,14 @@ class Separator:
                     losses.append(target.loss(source_probs).mean())
                     probabilities.append(target.probability(source_probs).mean().item())
         return torch.stack(losses).mean(), float(np.mean(probabilities))
+
+    def _judges(self, steered: list[_Steered], rng: torch.Generator) -> list:
+        """The taggers that judge this step: those that can express a source, or a random few."""
+        able = [tagger for tagger in self.taggers if any(tagger.id in s.targets for s in steered)]
+        if self.taggers_per_step is None or self.taggers_per_step >= len(able):
+            return able
+        chosen = torch.randperm(len(able), generator=rng)[: self.taggers_per_step].sort().values
+        return [able[i] for i in chosen.tolist()]
 
     def _windows(self, audio: torch.Tensor, length: int, rng: torch.Generator) -> torch.Tensor:
         """Tagger windows ``(batch, count, length)``: random offsets, or every window in turn.

@@ -144,6 +144,19 @@ def test_average_outputs_the_mean_latent_of_the_last_steps(monkeypatch):
         fast(steps=3, average=4)
 
 
+def test_taggers_per_step_asks_a_random_subset_of_the_ensemble(monkeypatch):
+    heard, calls_after_step = [], []
+    separator = fast(taggers=["debug-tiny", "debug-tiny-jamendo"], steps=12, taggers_per_step=1,
+                     callback=lambda record: calls_after_step.append(len(heard)))
+    for tagger in separator.taggers:
+        monkeypatch.setattr(tagger, "forward", lambda x, t=tagger, f=tagger.forward: heard.append(t.id) or f(x))
+    separator.separate_tensor(music(), 16000, "drums")
+    assert calls_after_step == list(range(1, 13))  # one tagger call per step
+    assert set(heard[:12]) == {"debug-tiny", "debug-tiny-jamendo"}
+    with pytest.raises(TagboxError, match="taggers_per_step"):
+        fast(taggers_per_step=0)
+
+
 def test_one_faithful_step_equals_a_step_computed_by_hand():
     sample_rate, lr, fft_sizes = 44100, 0.5, (512, 256)
     x = music(sample_rate, 0.5)

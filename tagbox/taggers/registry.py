@@ -46,6 +46,8 @@ TAGGERS: dict[str, TaggerConfig] = {
     "msd-crnn": TaggerConfig("crnn", "msd", 464000),
     # Random weights, no file: fast enough for API and CLI tests.
     "debug-tiny": TaggerConfig("musicnn-tiny", "mtat", 16000, pretrained=False),
+    # A second one, for ensembles: another vocabulary and window length.
+    "debug-tiny-jamendo": TaggerConfig("musicnn-tiny", "jamendo", 32000, pretrained=False),
 }
 
 _SEED = 0
