@@ -176,6 +176,7 @@ class Separator:
         if latent == "vqvae":
             self.options.generator = generators.load(generator, device=self.device)
         self.taggers = [load_tagger(name, device=self.device) for name in self.tagger_ids]
+        self._warned: set[str] = set()
 
     @classmethod
     def from_preset(cls, preset: str, **overrides) -> "Separator":
@@ -233,7 +234,7 @@ class Separator:
         rate = self.space.working_rate(sample_rate, self.options)
         warnings = self._length_warnings(mixture.shape[-1], sample_rate, steered)
         for weak in filter(None, (weak_recognition_warning(list(s.targets), s.source) for s in steered)):
-            logger.warning(weak)
+            self._warn_once(weak)
             warnings.append(weak)
         channels = mixture if rate == sample_rate else resample(mixture, sample_rate, rate)
         resampler = Resampler(rate, TAGGER_RATE).to(self.device)
@@ -403,7 +404,7 @@ class Separator:
                 self.objective, tagger.tags, tagger.vocabulary, source, exclude, device=self.device
             )
             if target is None:
-                logger.warning("tagger '%s' has no tag for '%s'; skipping it", tagger.id, source)
+                self._warn_once(f"tagger '{tagger.id}' has no tag for '{source}'; skipping it")
                 continue
             targets[tagger.id] = target
         if not targets:
@@ -411,6 +412,12 @@ class Separator:
             hint = f"; taggers that can: {', '.join(able)}" if able else ""
             raise TagboxError(f"no chosen tagger can express '{source}'{hint}")
         return _Steered(source, targets)
+
+    def _warn_once(self, message: str) -> None:
+        """Log a warning the first time this separator meets it (results still carry every one)."""
+        if message not in self._warned:
+            self._warned.add(message)
+            logger.warning(message)
 
     def _as_tensor(self, wav: torch.Tensor | np.ndarray) -> torch.Tensor:
         wav = torch.as_tensor(np.asarray(wav) if not torch.is_tensor(wav) else wav, dtype=torch.float32)
@@ -428,7 +435,7 @@ class Separator:
         if self.windows is not None and seconds < window:
             fill = "repeating it" if self.short_audio == "wrap" else "padding with silence"
             message = f"audio is {seconds:.2f} s, shorter than a {window:.2f} s tagger window: {fill}"
-            logger.warning(message)
+            self._warn_once(message)
             return [message]
         return []
 

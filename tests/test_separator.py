@@ -157,6 +157,14 @@ def test_taggers_per_step_asks_a_random_subset_of_the_ensemble(monkeypatch):
         fast(taggers_per_step=0)
 
 
+def test_a_warning_is_logged_once_per_separator_but_kept_in_every_result(caplog):
+    separator = fast()
+    with caplog.at_level("WARNING", logger="tagbox.separator"):
+        results = [separator.separate_tensor(music(16000, 0.5), 16000, "drums") for _ in range(2)]
+    assert all(any("repeating it" in w for w in r.warnings) for r in results)
+    assert sum("repeating it" in record.getMessage() for record in caplog.records) == 1
+
+
 def test_one_faithful_step_equals_a_step_computed_by_hand():
     sample_rate, lr, fft_sizes = 44100, 0.5, (512, 256)
     x = music(sample_rate, 0.5)
