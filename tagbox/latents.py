@@ -84,6 +84,7 @@ class MaskedLatent(LatentSpace):
     def __init__(self, reference: torch.Tensor, stfts: Sequence[STFT]):
         super().__init__(reference.shape[-1])
         self.stfts = list(stfts)
+        self.register_buffer("reference", reference)
         with torch.no_grad():
             self.reference_specs = [stft(reference) for stft in self.stfts]
 

@@ -18,6 +18,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from tqdm import tqdm
 
 from tagbox import generators, sources
@@ -85,6 +86,8 @@ class Separator:
             window (the reference's framing).
         taggers_per_step: how many taggers of the ensemble judge each step, drawn at random
             (None: all of them); an ensemble of slow taggers then costs what one does per step.
+        judge_rest: the taggers also hear the rest (mixture minus the estimates), whose source
+            tags are pushed to 0, so keeping most of the mixture in the estimate no longer pays.
         gain_jitter: the taggers hear each estimate at a random gain within +-this many dB, a
             different one each step, so the latent cannot win by loudness alone.
         short_audio: how a clip shorter than a tagger window fills it: ``wrap`` repeats it (FCN and
@@ -115,6 +118,7 @@ class Separator:
         exclude: Sequence[str] = (),
         windows: int | None = 2,
         taggers_per_step: int | None = None,
+        judge_rest: bool = False,
         gain_jitter: float = 0.0,
         output_views: str = "all",
         short_audio: str = "wrap",
@@ -156,6 +160,7 @@ class Separator:
         if taggers_per_step is not None and taggers_per_step < 1:
             raise TagboxError(f"taggers_per_step must be at least 1, got {taggers_per_step}")
         self.taggers_per_step = taggers_per_step
+        self.judge_rest = judge_rest
         self.gain_jitter = gain_jitter
         self.output_views = output_views
         self.short_audio = short_audio
@@ -321,7 +326,9 @@ class Separator:
         rng = torch.Generator(device="cpu").manual_seed(self.seed + segment_index)
         for step in range(self.steps):
             optimiser.zero_grad(set_to_none=True)
-            loss, probability = self.loss(space.estimates(), resampler, steered, rng)
+            estimates = space.estimates()
+            rest = space.reference - estimates.sum(0) if self.judge_rest else None
+            loss, probability = self.loss(estimates, resampler, steered, rng, rest)
             loss.backward()
             optimiser.step()
             if step >= self.steps - self.average:
@@ -346,13 +353,18 @@ class Separator:
         resampler: Resampler,
         steered: list[_Steered],
         rng: torch.Generator,
+        rest: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, float]:
         """Objective averaged over sources, taggers and views; and the mean target probability.
 
-        ``estimates`` is ``(sources, views, samples)``; every tagger hears all of them in one batch.
+        ``estimates`` is ``(sources, views, samples)``; every tagger hears all of them in one batch,
+        with ``rest (views, samples)`` if given, whose sources' tag probabilities count towards 0.
         """
         n_sources, n_views, _ = estimates.shape
-        audio = resampler(estimates.reshape(n_sources * n_views, -1))
+        batch = estimates.reshape(n_sources * n_views, -1)
+        if rest is not None:
+            batch = torch.cat([batch, rest])
+        audio = resampler(batch)
         if self.gain_jitter:
             decibels = (torch.rand(audio.shape[0], 1, generator=rng) * 2 - 1) * self.gain_jitter
             audio = audio * (10 ** (decibels / 20)).to(audio.device)
@@ -360,12 +372,15 @@ class Separator:
         for tagger in self._judges(steered, rng):
             windows = self._windows(audio, tagger.input_length, rng)
             count = windows.shape[1]
-            probs = tagger(windows.reshape(-1, tagger.input_length)).reshape(n_sources, n_views, count, -1).mean(2)
+            probs = tagger(windows.reshape(-1, tagger.input_length)).reshape(-1, n_views, count, len(tagger.tags)).mean(2)
             for source_probs, source in zip(probs, steered):
                 target = source.targets.get(tagger.id)
                 if target is not None:
                     losses.append(target.loss(source_probs).mean())
                     probabilities.append(target.probability(source_probs).mean().item())
+            if rest is not None:
+                in_rest = torch.stack([s.targets[tagger.id].probability(probs[-1]) for s in steered if tagger.id in s.targets])
+                losses.append(F.binary_cross_entropy(in_rest, torch.zeros_like(in_rest)))
         return torch.stack(losses).mean(), float(np.mean(probabilities))
 
     def _judges(self, steered: list[_Steered], rng: torch.Generator) -> list:

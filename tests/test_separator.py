@@ -165,6 +165,22 @@ def test_a_warning_is_logged_once_per_separator_but_kept_in_every_result(caplog)
     assert sum("repeating it" in record.getMessage() for record in caplog.records) == 1
 
 
+def test_judge_rest_adds_the_sources_tags_in_the_rest_pushed_to_zero():
+    separator = fast(windows=None)
+    steered = [separator._steered("drums", ["drums"])]
+    target = steered[0].targets["debug-tiny"]
+    tagger = separator.taggers[0]
+    estimates, rest = torch.rand(1, 1, 16000) - 0.5, torch.rand(1, 16000) - 0.5
+    identity = lambda audio: audio  # noqa: E731  (already at the tagger's rate)
+    rng = torch.Generator().manual_seed(0)
+    loss, _ = separator.loss(estimates, identity, steered, rng, rest)
+    on_estimate = target.loss(tagger(estimates[0])).mean()
+    in_rest = target.probability(tagger(rest))
+    expected = (on_estimate + torch.nn.functional.binary_cross_entropy(in_rest, torch.zeros_like(in_rest))) / 2
+    assert loss.item() == pytest.approx(expected.item(), rel=1e-5)
+    assert separator.loss(estimates, identity, steered, rng)[0].item() == pytest.approx(on_estimate.item(), rel=1e-5)
+
+
 def test_one_faithful_step_equals_a_step_computed_by_hand():
     sample_rate, lr, fft_sizes = 44100, 0.5, (512, 256)
     x = music(sample_rate, 0.5)
