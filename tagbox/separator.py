@@ -372,14 +372,17 @@ class Separator:
         for tagger in self._judges(steered, rng):
             windows = self._windows(audio, tagger.input_length, rng)
             count = windows.shape[1]
-            probs = tagger(windows.reshape(-1, tagger.input_length)).reshape(-1, n_views, count, len(tagger.tags)).mean(2)
+            probs = tagger(windows.reshape(-1, tagger.input_length))
+            probs = probs.reshape(-1, n_views, count, len(tagger.tags)).mean(2)
             for source_probs, source in zip(probs, steered):
                 target = source.targets.get(tagger.id)
                 if target is not None:
                     losses.append(target.loss(source_probs).mean())
                     probabilities.append(target.probability(source_probs).mean().item())
             if rest is not None:
-                in_rest = torch.stack([s.targets[tagger.id].probability(probs[-1]) for s in steered if tagger.id in s.targets])
+                in_rest = torch.stack([
+                    s.targets[tagger.id].probability(probs[-1]) for s in steered if tagger.id in s.targets
+                ])
                 losses.append(F.binary_cross_entropy(in_rest, torch.zeros_like(in_rest)))
         return torch.stack(losses).mean(), float(np.mean(probabilities))
 

@@ -7,7 +7,12 @@ import pytest
 import torch
 
 from tagbox import recognisability
-from tagbox.recognisability import recognition, table, weak_recognition_warning, weakly_recognised
+from tagbox.recognisability import (
+    recognition,
+    table,
+    weak_recognition_warning,
+    weakly_recognised,
+)
 from tagbox.separator import Separator
 from tagbox.sources import SOURCE_NAMES
 from tagbox.taggers import TAGGERS

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import pkgutil
 import logging
+import pkgutil
 import sys
 from typing import Sequence
 
 from tagbox.errors import TagboxError
-
 
 
 def command_modules() -> list[str]:

@@ -147,7 +147,12 @@ def run(args: argparse.Namespace) -> int:
     from tagbox.evaluation.datasets import detect_layout, track_sources
     from tagbox.evaluation.fooling import DEFAULT_TAGGER
     from tagbox.evaluation.metrics import bss_available
-    from tagbox.evaluation.runner import EvalPlan, default_cache_dir, run_evaluation, write_json
+    from tagbox.evaluation.runner import (
+        EvalPlan,
+        default_cache_dir,
+        run_evaluation,
+        write_json,
+    )
     from tagbox.evaluation.summary import flagged, markdown, summarize
 
     if args.json and args.json.exists() and not args.force:

@@ -44,7 +44,13 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from tagbox.generators import GENERATORS
-    from tagbox.generators.training import BEST, LAST, TrainOptions, export_weights, train
+    from tagbox.generators.training import (
+        BEST,
+        LAST,
+        TrainOptions,
+        export_weights,
+        train,
+    )
 
     if args.export is not None:
         source = next((args.out / n for n in (BEST, LAST) if (args.out / n).is_file()), None)

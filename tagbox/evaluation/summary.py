@@ -10,7 +10,11 @@ from collections import defaultdict
 
 import numpy as np
 
-from tagbox.evaluation.fooling import FOOLING_LOG_ODDS, FOOLING_MAX_SI_SDRI_DB, is_fooled
+from tagbox.evaluation.fooling import (
+    FOOLING_LOG_ODDS,
+    FOOLING_MAX_SI_SDRI_DB,
+    is_fooled,
+)
 
 OVERALL = "overall"
 

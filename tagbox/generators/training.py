@@ -39,7 +39,7 @@ from tqdm import tqdm
 from tagbox.audio import resample
 from tagbox.errors import TagboxError
 from tagbox.evaluation.metrics import si_sdr
-from tagbox.generators.codebook import TagboxCodebooks, EMAState
+from tagbox.generators.codebook import EMAState, TagboxCodebooks
 from tagbox.generators.vqvae import VQVAE, VQVAEConfig
 
 logger = logging.getLogger(__name__)

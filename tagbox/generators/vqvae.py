@@ -187,8 +187,8 @@ class VQVAE(nn.Module):
     def __init__(self, config: VQVAEConfig):
         super().__init__()
         self.config = config
-        self.encoders = nn.ModuleList(Encoder(config, l) for l in range(config.levels))
-        self.decoders = nn.ModuleList(Decoder(config, l) for l in range(config.levels))
+        self.encoders = nn.ModuleList(Encoder(config, level) for level in range(config.levels))
+        self.decoders = nn.ModuleList(Decoder(config, level) for level in range(config.levels))
         self.bottleneck = Bottleneck(config.levels, config.l_bins, config.emb_width, config.mu)
 
     @property

@@ -9,8 +9,21 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from tagbox.evaluation.datasets import DatasetError, StemSumWarning, detect_layout, load_track, track_sources
-from tests.evaluation.helpers import RATE, clicks, noise_bursts, tone, write_dataset, write_track
+from tagbox.evaluation.datasets import (
+    DatasetError,
+    StemSumWarning,
+    detect_layout,
+    load_track,
+    track_sources,
+)
+from tests.evaluation.helpers import (
+    RATE,
+    clicks,
+    noise_bursts,
+    tone,
+    write_dataset,
+    write_track,
+)
 
 
 def test_folder_layout_lists_and_loads_tracks(tmp_path):

@@ -11,7 +11,13 @@ import torch
 
 from tagbox.errors import UnknownNameError
 from tagbox.evaluation.datasets import Track
-from tagbox.evaluation.methods import MethodSpec, build_method, hpss_candidates, oracle_choice, repet_candidates
+from tagbox.evaluation.methods import (
+    MethodSpec,
+    build_method,
+    hpss_candidates,
+    oracle_choice,
+    repet_candidates,
+)
 from tagbox.evaluation.metrics import si_sdr
 from tests.evaluation.helpers import RATE, clicks, noise_bursts, tone
 

@@ -5,7 +5,13 @@ import torch
 
 from tagbox import weights
 from tagbox.errors import UnknownNameError, WeightsError
-from tagbox.taggers import TAGGERS, VOCABULARIES, build_tagger, load_tagger, vocabulary_tags
+from tagbox.taggers import (
+    TAGGERS,
+    VOCABULARIES,
+    build_tagger,
+    load_tagger,
+    vocabulary_tags,
+)
 from tagbox.taggers.registry import read_checkpoint
 
 

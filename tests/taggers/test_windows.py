@@ -5,7 +5,13 @@ import pytest
 import torch
 
 from tagbox.errors import AudioError
-from tagbox.taggers import build_tagger, frame, predict, predict_segments, wrap_to_windows
+from tagbox.taggers import (
+    build_tagger,
+    frame,
+    predict,
+    predict_segments,
+    wrap_to_windows,
+)
 
 
 def test_frame_zero_pads_the_last_window():
