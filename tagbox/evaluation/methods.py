@@ -11,12 +11,14 @@ those methods used blindly.
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from typing import Any, Callable
 
 import librosa
 import numpy as np
 
+from tagbox import weights
 from tagbox.errors import UnknownNameError
 from tagbox.evaluation.datasets import Track
 from tagbox.evaluation.metrics import si_sdr
@@ -36,8 +38,29 @@ class MethodSpec:
     options: tuple[tuple[str, Any], ...] = ()
 
     def key(self) -> dict:
-        """What determines this method's output (the label is only a name)."""
-        return {"kind": self.kind, "options": [list(item) for item in self.options]}
+        """What determines this method's output (the label is only a name).
+
+        A generator's weights change as it trains, so their hash is part of the key; the
+        taggers' are fixed upstream files.
+        """
+        key = {"kind": self.kind, "options": [list(item) for item in self.options]}
+        generator = self.steered_generator()
+        if generator is not None:
+            key["generator_sha256"] = weights.expected_sha256(weights.entry(generator))
+        return key
+
+    def steered_generator(self) -> str | None:
+        """The generator a ``tagbox`` method decodes every step, if its latent is ``vqvae``."""
+        if self.kind != "tagbox":
+            return None
+        from tagbox.separator import PRESETS, Separator
+
+        options = dict(self.options)
+        settings = {**PRESETS.get(options.get("preset"), {}), **options}
+        defaults = inspect.signature(Separator).parameters
+        if settings.get("latent", defaults["latent"].default) != "vqvae":
+            return None
+        return settings.get("generator", defaults["generator"].default)
 
 
 def stft(signal: np.ndarray) -> np.ndarray:

@@ -102,3 +102,17 @@ def test_tagbox_method_accepts_a_preset(fake_separator):
 def test_unknown_method_is_a_clear_error():
     with pytest.raises(UnknownNameError, match="known methods: tagbox, mixture"):
         build_method(MethodSpec("wiener", "wiener"))
+
+
+def test_the_key_of_a_generator_steering_method_follows_the_generators_weights(monkeypatch):
+    from tagbox import weights
+
+    vqvae = MethodSpec("v", "tagbox", (("latent", "vqvae"),))
+    faithful = MethodSpec("f", "tagbox", (("generator", "compact"), ("preset", "faithful")))
+    nmf = MethodSpec("n", "tagbox", (("latent", "nmf"),))
+    assert vqvae.steered_generator() == "compact" and faithful.steered_generator() == "compact"
+    assert nmf.steered_generator() is None and MethodSpec("h", "hpss").steered_generator() is None
+    before = [spec.key() for spec in (vqvae, faithful, nmf)]
+    monkeypatch.setattr(weights, "expected_sha256", lambda model: "retrained")
+    after = [spec.key() for spec in (vqvae, faithful, nmf)]
+    assert after[0] != before[0] and after[1] != before[1] and after[2] == before[2]
