@@ -110,7 +110,7 @@ class Separator:
         self,
         latent: str = "nmf",
         generator: str = "compact",
-        taggers: Sequence[str] = ("mtat-musicnn", "mtat-fcn"),
+        taggers: str | Sequence[str] = ("mtat-musicnn", "mtat-fcn"),
         steps: int | None = None,
         lr: float | None = None,
         fft_sizes: Sequence[int] = (2048, 1024, 512),
@@ -141,6 +141,8 @@ class Separator:
             raise UnknownNameError(f"unknown output_views '{output_views}'; choose 'all' or 'last'")
         if short_audio not in ("wrap", "pad"):
             raise UnknownNameError(f"unknown short_audio '{short_audio}'; choose 'wrap' or 'pad'")
+        if isinstance(taggers, str):  # one id, as a config file or the eval's --config gives it
+            taggers = [taggers]
         if not taggers:
             raise TagboxError("at least one tagger is needed")
         if segment is not None and segment <= 0:

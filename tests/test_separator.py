@@ -181,6 +181,10 @@ def test_judge_rest_adds_the_sources_tags_in_the_rest_pushed_to_zero():
     assert separator.loss(estimates, identity, steered, rng)[0].item() == pytest.approx(on_estimate.item(), rel=1e-5)
 
 
+def test_a_single_tagger_id_may_be_given_as_a_string():
+    assert fast(taggers="debug-tiny").tagger_ids == ["debug-tiny"]
+
+
 def test_one_faithful_step_equals_a_step_computed_by_hand():
     sample_rate, lr, fft_sizes = 44100, 0.5, (512, 256)
     x = music(sample_rate, 0.5)
