@@ -40,10 +40,13 @@ class MethodSpec:
     def key(self) -> dict:
         """What determines this method's output (the label is only a name).
 
-        A generator's weights change as it trains, so their hash is part of the key; the
-        taggers' are fixed upstream files.
+        Options left out take the Separator's defaults, which change as tagbox is tuned, so
+        those are part of the key; so is the hash of a generator's weights, which change as it
+        trains (the taggers' are fixed upstream files).
         """
         key = {"kind": self.kind, "options": [list(item) for item in self.options]}
+        if self.kind == "tagbox":
+            key["defaults"] = _separator_defaults()
         generator = self.steered_generator()
         if generator is not None:
             key["generator_sha256"] = weights.expected_sha256(weights.entry(generator))
@@ -61,6 +64,18 @@ class MethodSpec:
         if settings.get("latent", defaults["latent"].default) != "vqvae":
             return None
         return settings.get("generator", defaults["generator"].default)
+
+
+def _separator_defaults() -> dict[str, str]:
+    """The Separator's default settings, each latent's learning rate and steps included."""
+    from tagbox.latents import LATENTS
+    from tagbox.separator import Separator
+
+    defaults = {
+        name: repr(parameter.default) for name, parameter in inspect.signature(Separator).parameters.items()
+    }
+    defaults.update({f"{name}.lr,steps": repr((space.default_lr, space.default_steps)) for name, space in LATENTS.items()})
+    return defaults
 
 
 def stft(signal: np.ndarray) -> np.ndarray:

@@ -116,3 +116,17 @@ def test_the_key_of_a_generator_steering_method_follows_the_generators_weights(m
     monkeypatch.setattr(weights, "expected_sha256", lambda model: "retrained")
     after = [spec.key() for spec in (vqvae, faithful, nmf)]
     assert after[0] != before[0] and after[1] != before[1] and after[2] == before[2]
+
+
+def test_the_key_of_a_tagbox_method_follows_the_separators_defaults(monkeypatch):
+    import tagbox.latents
+
+    spec = MethodSpec("n", "tagbox", (("objective", "focused"),))
+    before = spec.key()
+
+    class Retuned(tagbox.latents.LATENTS["nmf"]):
+        default_lr = 0.123
+
+    monkeypatch.setitem(tagbox.latents.LATENTS, "nmf", Retuned)
+    assert spec.key() != before
+    assert MethodSpec("h", "hpss").key() == {"kind": "hpss", "options": []}
