@@ -5,6 +5,8 @@ Configurations:
 ``default``
     ``Separator()`` as ``tagbox separate`` runs it without options; also run end to end with
     its real step count, so the extrapolation can be checked against a measurement.
+``musicnn only``
+    the default without FCN, the cheaper ensemble of one.
 ``vqvae compact``
     the ``vqvae`` latent with the ``compact`` generator (skipped if its weights are missing).
 ``faithful``
@@ -62,6 +64,8 @@ def random_weight_generators() -> Iterator[None]:
 
 CONFIGURATIONS: dict[str, tuple[str, Callable[[], Separator]]] = {
     "default": ("Separator()", lambda: Separator(progress=False)),
+    "musicnn only": ('Separator(taggers="mtat-musicnn")',
+                     lambda: Separator(taggers="mtat-musicnn", progress=False)),
     "vqvae compact": ('Separator(latent="vqvae", generator="compact")',
                       lambda: Separator(latent="vqvae", generator="compact", progress=False)),
     "faithful": ('from_preset("faithful"), jukebox-5b with random weights',
