@@ -79,7 +79,11 @@ class LatentSpace(nn.Module, ABC):
 
 
 class MaskedLatent(LatentSpace):
-    """A space whose estimates are masks on a fixed signal at one or more STFT resolutions."""
+    """A space whose estimates are masks on a fixed signal at one or more STFT resolutions.
+
+    ``reference`` is that signal (the mono mixture, or its pass through the generator): what the
+    estimates leave of it is the rest the Separator's ``judge_rest`` lets the taggers hear.
+    """
 
     def __init__(self, reference: torch.Tensor, stfts: Sequence[STFT]):
         super().__init__(reference.shape[-1])
