@@ -401,8 +401,9 @@ class Separator:
     def _windows(self, audio: torch.Tensor, length: int, rng: torch.Generator) -> torch.Tensor:
         """Tagger windows ``(batch, count, length)``: random offsets, or every window in turn.
 
-        Audio shorter than a window is wrapped around from a random point (``short_audio='wrap'``),
-        so that each step hears a different seam.
+        Where whole windows are framed (audio shorter than a window, or ``windows=None``), the last
+        one is filled by wrapping the audio around with ``short_audio='wrap'``, from a random
+        point when windows are drawn at random, so that each step hears a different seam.
         """
         if self.windows is None or audio.shape[-1] <= length:
             if self.short_audio == "wrap":

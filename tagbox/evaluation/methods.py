@@ -67,14 +67,15 @@ class MethodSpec:
 
 
 def _separator_defaults() -> dict[str, str]:
-    """The Separator's default settings, each latent's learning rate and steps included."""
+    """The Separator's default settings, each latent's learning rate and steps and the presets included."""
     from tagbox.latents import LATENTS
-    from tagbox.separator import Separator
+    from tagbox.separator import PRESETS, Separator
 
     defaults = {
         name: repr(parameter.default) for name, parameter in inspect.signature(Separator).parameters.items()
     }
     defaults.update({f"{name}.lr,steps": repr((space.default_lr, space.default_steps)) for name, space in LATENTS.items()})
+    defaults["presets"] = repr(sorted(PRESETS.items()))
     return defaults
 
 

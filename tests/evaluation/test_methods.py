@@ -120,6 +120,7 @@ def test_the_key_of_a_generator_steering_method_follows_the_generators_weights(m
 
 def test_the_key_of_a_tagbox_method_follows_the_separators_defaults(monkeypatch):
     import tagbox.latents
+    import tagbox.separator
 
     spec = MethodSpec("n", "tagbox", (("objective", "focused"),))
     before = spec.key()
@@ -129,4 +130,8 @@ def test_the_key_of_a_tagbox_method_follows_the_separators_defaults(monkeypatch)
 
     monkeypatch.setitem(tagbox.latents.LATENTS, "nmf", Retuned)
     assert spec.key() != before
+    faithful = MethodSpec("f", "tagbox", (("preset", "faithful"),))
+    before = faithful.key()
+    monkeypatch.setitem(tagbox.separator.PRESETS, "faithful", {**tagbox.separator.PRESETS["faithful"], "steps": 7})
+    assert faithful.key() != before
     assert MethodSpec("h", "hpss").key() == {"kind": "hpss", "options": []}
