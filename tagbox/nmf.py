@@ -26,8 +26,10 @@ def kl_nmf(
     generator = torch.Generator(device="cpu").manual_seed(seed)
     scale = V.mean().sqrt()
     n_freq, n_frames = V.shape
-    W = (torch.rand(n_freq, n_components, generator=generator, dtype=V.dtype) * scale).to(V.device) + _EPS
-    H = (torch.rand(n_components, n_frames, generator=generator, dtype=V.dtype) * scale).to(V.device) + _EPS
+    # Drawn on the CPU so a seed gives the same start on every device; moved before ``scale``
+    # (on V's device) meets it.
+    W = torch.rand(n_freq, n_components, generator=generator, dtype=V.dtype).to(V.device) * scale + _EPS
+    H = torch.rand(n_components, n_frames, generator=generator, dtype=V.dtype).to(V.device) * scale + _EPS
     for _ in range(iterations):
         H *= (W.T @ (V / (W @ H))) / W.sum(0, keepdim=True).T
         W *= ((V / (W @ H)) @ H.T) / H.sum(1, keepdim=True).T

@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 from tagbox import generators, sources
 from tagbox.audio import Resampler, check_audio, load_audio, resample
+from tagbox.device import resolve_device
 from tagbox.errors import TagboxError, UnknownNameError
 from tagbox.latents import LATENTS, LatentOptions, LatentSpace
 from tagbox.objectives import TagTarget, build_target
@@ -174,7 +175,7 @@ class Separator:
         self.segment = segment
         self.overlap = overlap
         self.absent_threshold = absent_threshold
-        self.device = torch.device(device)
+        self.device = resolve_device(device)
         self.seed = seed
         self.progress = progress
         self.callback = callback

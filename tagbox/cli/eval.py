@@ -11,6 +11,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from tagbox.device import resolve_device
 from tagbox.errors import TagboxError, UnknownNameError
 
 logger = logging.getLogger(__name__)
@@ -54,6 +55,10 @@ def register(subparsers) -> None:
         "--cache-dir", type=Path, help="result cache (default: $TAGBOX_CACHE/eval or the user cache dir)"
     )
     parser.add_argument("-j", "--jobs", type=int, default=1, metavar="N", help="worker processes (default: 1)")
+    parser.add_argument(
+        "-d", "--device", default="cpu",
+        help="torch device of the fooling check and of tagbox configurations that set none (default: cpu)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -159,6 +164,7 @@ def run(args: argparse.Namespace) -> int:
         raise TagboxError(f"{args.json} exists; use --force to overwrite it")
     if args.jobs < 1:
         raise TagboxError("-j/--jobs must be at least 1")
+    resolve_device(args.device)
     specs = method_specs(args.methods, args.config)
     layout = detect_layout(args.root)
     tracks = select_tracks(track_sources(args.root, layout), args.sources, args.max_tracks)
@@ -174,6 +180,7 @@ def run(args: argparse.Namespace) -> int:
         duration=args.duration,
         taggers=taggers,
         bss=bss_available(),
+        device=args.device,
     )
     report = run_evaluation(plan, tracks, jobs=args.jobs)
     if not report.records:

@@ -13,6 +13,7 @@ import torch
 from tqdm import tqdm
 
 from tagbox.audio import check_audio, load_audio, resample
+from tagbox.device import resolve_device
 from tagbox.errors import TagboxError
 from tagbox.taggers import TAGGERS, load_tagger, predict_segments
 from tagbox.taggers.registry import config
@@ -36,6 +37,7 @@ def register(subparsers) -> None:
     parser.add_argument("--top", type=int, default=5, metavar="N", help="tags to show per tagger (default 5)")
     parser.add_argument("--segments", type=float, metavar="SECONDS", help="tag each SECONDS-long segment separately")
     parser.add_argument("--json", action="store_true", help="print JSON: per file and tagger, tags sorted by probability")
+    parser.add_argument("-d", "--device", default="cpu", help="torch device: cpu, cuda or cuda:N (default cpu)")
     parser.set_defaults(func=run)
 
 
@@ -49,7 +51,8 @@ def tag_file(path: Path, taggers: list, top: int, segment_seconds: float | None)
     """Top tags of one file for each tagger, per segment (one segment covering it all by default)."""
     wav, sample_rate = load_audio(path)
     check_audio(wav, what=str(path))
-    mono = resample(torch.from_numpy(wav).mean(0), sample_rate, taggers[0].sample_rate)
+    device = taggers[0].spec_bn.running_mean.device
+    mono = resample(torch.from_numpy(wav).to(device).mean(0), sample_rate, taggers[0].sample_rate)
     duration = wav.shape[-1] / sample_rate
     segment = mono.shape[-1] if segment_seconds is None else max(1, round(segment_seconds * taggers[0].sample_rate))
     results = {}
@@ -95,7 +98,8 @@ def run(args: argparse.Namespace) -> int:
     tagger_ids = list(dict.fromkeys(args.taggers or [DEFAULT_TAGGER]))
     for tagger_id in tagger_ids:  # a typo fails before any weights or audio are loaded
         config(tagger_id)
-    taggers = [load_tagger(tagger_id) for tagger_id in tagger_ids]
+    device = resolve_device(args.device)
+    taggers = [load_tagger(tagger_id, device=device) for tagger_id in tagger_ids]
     results = []
     for path in tqdm(args.files, desc="tagging", unit="file", disable=None if len(args.files) > 1 else True):
         result = tag_file(path, taggers, args.top, args.segments)

@@ -37,12 +37,13 @@ class TagProbe:
     """Target-tag probability of audio, defined as the Separator reports it: the mean probability
     of the source's own tags (e.g. drums, beat, beats), averaged over the tagger's windows of the
     mono downmix at 16 kHz, then over the taggers whose vocabulary has a tag for the source.
-    ``None`` when none has."""
+    ``None`` when none has. The taggers run on ``device``; the audio is moved there."""
 
-    def __init__(self, tagger_ids: tuple[str, ...]):
+    def __init__(self, tagger_ids: tuple[str, ...], device: str = "cpu"):
         from tagbox.taggers import load_tagger
 
-        self.taggers = [load_tagger(tagger_id) for tagger_id in tagger_ids]
+        self.device = device
+        self.taggers = [load_tagger(tagger_id, device=device) for tagger_id in tagger_ids]
 
     def target_probability(self, audio: np.ndarray, sample_rate: int, source: str) -> float | None:
         import torch
@@ -51,7 +52,7 @@ class TagProbe:
         from tagbox.sources import source_tags
         from tagbox.taggers import predict
 
-        mono = torch.as_tensor(np.asarray(audio, dtype=np.float32).mean(axis=0))
+        mono = torch.as_tensor(np.asarray(audio, dtype=np.float32).mean(axis=0), device=self.device)
         values = []
         for tagger in self.taggers:
             try:

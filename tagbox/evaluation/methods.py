@@ -179,8 +179,14 @@ METHODS: dict[str, Callable[..., Method]] = {
 }
 
 
-def build_method(spec: MethodSpec) -> Method:
-    """The callable for ``spec``; unknown kinds list the known ones."""
+def build_method(spec: MethodSpec, device: str = "cpu") -> Method:
+    """The callable for ``spec``; unknown kinds list the known ones.
+
+    A ``tagbox`` method that sets no device of its own runs on ``device``.
+    """
     if spec.kind not in METHODS:
         raise UnknownNameError(f"unknown method '{spec.kind}'; known methods: {', '.join(METHODS)}")
-    return METHODS[spec.kind](**dict(spec.options))
+    options = dict(spec.options)
+    if spec.kind == "tagbox":
+        options.setdefault("device", device)
+    return METHODS[spec.kind](**options)

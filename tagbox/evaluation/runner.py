@@ -54,6 +54,8 @@ class EvalPlan:
     duration: float | None = None
     taggers: tuple[str, ...] = ()
     bss: bool = True
+    # Where the fooling check and the tagbox methods that set no device of their own run.
+    device: str = "cpu"
 
     def result_key(self, track: str, source: str, method: MethodSpec) -> str:
         description = {
@@ -68,6 +70,8 @@ class EvalPlan:
             "taggers": list(self.taggers),
             "bss": self.bss,
         }
+        if self.device != "cpu":  # another device rounds differently; CPU keys stay as they were
+            description["device"] = self.device
         return hashlib.sha256(json.dumps(description, sort_keys=True).encode()).hexdigest()[:32]
 
     def cache_path(self, track: str, source: str, method: MethodSpec) -> Path:
@@ -113,7 +117,7 @@ def evaluate_track(plan: EvalPlan, track_name: str, sources: tuple[str, ...]) ->
     except Exception as error:  # one broken track must not abort the run
         outcome.failures.append({"track": track_name, "error": _describe(error)})
         return outcome
-    probe = _probe(plan.taggers) if plan.taggers else None
+    probe = _probe(plan.taggers, plan.device) if plan.taggers else None
     references: dict[str, dict] = {}
     for source, spec in todo:
         try:
@@ -138,7 +142,7 @@ def run_evaluation(
     """Evaluate every track (in ``jobs`` processes), logging load warnings and failures."""
     Path(plan.cache_dir).mkdir(parents=True, exist_ok=True)
     if plan.taggers:
-        _probe(plan.taggers)  # fail before the first track if a tagger cannot be loaded
+        _probe(plan.taggers, plan.device)  # fail before the first track if a tagger cannot be loaded
     bar = tqdm(total=len(track_sources), desc="tracks", unit="track", disable=not progress)
     outcomes = []
     if jobs <= 1:
@@ -185,7 +189,7 @@ def _reference_scores(track, source: str, probe: TagProbe | None) -> dict:
 
 
 def _evaluate(plan: EvalPlan, track, source: str, spec: MethodSpec, reference: dict, probe: TagProbe | None) -> dict:
-    method = _method(spec)
+    method = _method(spec, plan.device)
     start = time.perf_counter()
     estimate = np.asarray(method(track.mixture, track.sample_rate, source, track), dtype=np.float32)
     seconds = time.perf_counter() - start
@@ -211,14 +215,14 @@ def _evaluate(plan: EvalPlan, track, source: str, spec: MethodSpec, reference: d
 
 
 @lru_cache(maxsize=None)
-def _method(spec: MethodSpec):
+def _method(spec: MethodSpec, device: str):
     """Methods are built once per process (a tagbox Separator loads its models once)."""
-    return build_method(spec)
+    return build_method(spec, device=device)
 
 
 @lru_cache(maxsize=None)
-def _probe(tagger_ids: tuple[str, ...]) -> TagProbe:
-    return TagProbe(tagger_ids)
+def _probe(tagger_ids: tuple[str, ...], device: str) -> TagProbe:
+    return TagProbe(tagger_ids, device=device)
 
 
 def _one_thread() -> None:

@@ -87,16 +87,16 @@ def fake_separator(monkeypatch):
 
 def test_tagbox_method_builds_the_separator_once_from_its_options(fake_separator):
     track = two_source_track(tone(), clicks())
-    method = build_method(MethodSpec("tagbox:focused", "tagbox", (("objective", "focused"), ("steps", 3))))
+    method = build_method(MethodSpec("tagbox:focused", "tagbox", (("objective", "focused"), ("steps", 3))), device="cuda")
     for source in ("organ", "drums"):
         np.testing.assert_allclose(method(track.mixture, RATE, source, track), 0.5 * track.mixture)
-    assert fake_separator.built == [{"progress": False, "objective": "focused", "steps": 3}]
+    assert fake_separator.built == [{"progress": False, "objective": "focused", "steps": 3, "device": "cuda"}]
 
 
 def test_tagbox_method_accepts_a_preset(fake_separator):
     track = two_source_track(tone(), clicks())
     run("tagbox", track, "organ", preset="faithful", steps=5)
-    assert fake_separator.built == [{"preset": "faithful", "progress": False, "steps": 5}]
+    assert fake_separator.built == [{"preset": "faithful", "progress": False, "steps": 5, "device": "cpu"}]
 
 
 def test_unknown_method_is_a_clear_error():

@@ -67,7 +67,7 @@ def test_broken_track_is_reported_and_skipped(tmp_path, caplog):
 def test_failing_method_is_skipped_and_not_cached(tmp_path, monkeypatch):
     write_dataset(tmp_path / "data")
     failing = MethodSpec("tagbox", "tagbox")
-    monkeypatch.setattr(runner, "_method", lambda spec: runner.build_method(MIXTURE) if spec == MIXTURE else _raise)
+    monkeypatch.setattr(runner, "_method", lambda spec, device: runner.build_method(MIXTURE) if spec == MIXTURE else _raise)
     report = run_evaluation(plan_for(tmp_path, MIXTURE, failing), TRACKS, progress=False)
     assert len(report.records) == 4 and len(report.failures) == 4
     assert {f["method"] for f in report.failures} == {"tagbox"}
@@ -100,7 +100,7 @@ def test_tag_probabilities_of_estimate_and_true_stem_are_recorded(tmp_path, monk
         return track
 
     monkeypatch.setattr(runner, "load_track", load_and_remember)
-    monkeypatch.setattr(runner, "_probe", lambda tagger_ids: FakeProbe(stems))
+    monkeypatch.setattr(runner, "_probe", lambda tagger_ids, device: FakeProbe(stems))
     report = run_evaluation(plan_for(tmp_path, MIXTURE, ORACLE, taggers=("fake",)), TRACKS, progress=False)
     assert {r["method"] for r in report.records} == {"mixture", "oracle"}
     assert all(r["p_stem"] == 0.3 and r["p_estimate"] == 0.9 for r in report.records)
