@@ -33,6 +33,10 @@ from tagbox.taggers import TAGGERS, frame, load_tagger, predict, wrap_to_windows
 logger = logging.getLogger(__name__)
 
 TAGGER_RATE = 16000
+DEFAULT_TAGGERS = ("mtat-musicnn", "mtat-fcn")
+# When the default ensemble has no tag for a source (MTAT cannot name bass), the same pair of
+# architectures trained on the first vocabulary that can is added for that source.
+FALLBACK_ARCHITECTURES = ("musicnn", "fcn")
 
 PRESETS: dict[str, dict] = {
     # What the reference implementation does: Jukebox, codebook re-initialised from the song
@@ -76,9 +80,11 @@ class Separator:
         latent: ``nmf`` (mixture dictionary gains), ``vqvae`` (generator latents, TagBox) or
             ``mask`` (free mask, the negative control).
         generator: generator id for the ``vqvae`` latent.
-        taggers: tagger ids; each hears the source in its own vocabulary. The default pairs
+        taggers: tagger ids; each hears the source in its own vocabulary. The default (None) pairs
             MTAT musicnn (3 s windows) with MTAT FCN (29 s, the clip wrapped around to fill
-            it): measured on synth-dev, the pair separates better than musicnn alone.
+            it): measured on synth-dev, the pair separates better than musicnn alone. For a
+            source MTAT cannot name (``bass``), the default adds the musicnn and FCN taggers of
+            the first vocabulary that can (MTG-Jamendo); chosen taggers are never extended.
         steps, lr: Adam steps and learning rate (default: the latent's own).
         fft_sizes: STFT sizes of the ratio masks (``vqvae`` latent).
         mask: with False, the ``vqvae`` latent returns the decoded audio (style transfer).
@@ -111,7 +117,7 @@ class Separator:
         self,
         latent: str = "nmf",
         generator: str = "compact",
-        taggers: str | Sequence[str] = ("mtat-musicnn", "mtat-fcn"),
+        taggers: str | Sequence[str] | None = None,
         steps: int | None = None,
         lr: float | None = None,
         fft_sizes: Sequence[int] = (2048, 1024, 512),
@@ -142,6 +148,9 @@ class Separator:
             raise UnknownNameError(f"unknown output_views '{output_views}'; choose 'all' or 'last'")
         if short_audio not in ("wrap", "pad"):
             raise UnknownNameError(f"unknown short_audio '{short_audio}'; choose 'wrap' or 'pad'")
+        self.extend_taggers = taggers is None
+        if taggers is None:
+            taggers = DEFAULT_TAGGERS
         if isinstance(taggers, str):  # one id, as a config file or the eval's --config gives it
             taggers = [taggers]
         if not taggers:
@@ -423,7 +432,7 @@ class Separator:
             raise TagboxError(f"'{source}' is both the target and excluded (--not)")
         exclude = self.exclude + [name for name in names if name != source]
         targets = {}
-        for tagger in self.taggers:
+        for tagger in self._taggers_for(source):
             target = build_target(
                 self.objective, tagger.tags, tagger.vocabulary, source, exclude, device=self.device
             )
@@ -432,10 +441,26 @@ class Separator:
                 continue
             targets[tagger.id] = target
         if not targets:
-            able = [tid for tid, spec in TAGGERS.items() if sources.source_tags(source, spec.vocabulary)]
+            able = [tid for tid, spec in TAGGERS.items() if spec.pretrained and sources.source_tags(source, spec.vocabulary)]
             hint = f"; taggers that can: {', '.join(able)}" if able else ""
             raise TagboxError(f"no chosen tagger can express '{source}'{hint}")
         return _Steered(source, targets)
+
+    def _taggers_for(self, source: str) -> list:
+        """The taggers that judge ``source``: the chosen ones, or for a source the default ensemble
+        cannot name, the fallback pair of the first vocabulary that can (loaded once, used for
+        that source only, so other sources are judged as before)."""
+        chosen = [t for t in self.taggers if t.id in self.tagger_ids]
+        if not self.extend_taggers or any(sources.source_tags(source, t.vocabulary) for t in chosen):
+            return chosen
+        for vocabulary in dict.fromkeys(spec.vocabulary for spec in TAGGERS.values() if spec.pretrained):
+            names = [f"{vocabulary}-{arch}" for arch in FALLBACK_ARCHITECTURES if f"{vocabulary}-{arch}" in TAGGERS]
+            if names and sources.source_tags(source, vocabulary):
+                self._warn_once(f"the default taggers have no tag for '{source}'; adding {', '.join(names)}, which can")
+                loaded = {t.id for t in self.taggers}
+                self.taggers += [load_tagger(name, device=self.device) for name in names if name not in loaded]
+                return [t for t in self.taggers if t.id in names]
+        return chosen
 
     def _warn_once(self, message: str) -> None:
         """Log a warning the first time this separator meets it (results still carry every one)."""

@@ -255,3 +255,21 @@ def test_gain_jitter_changes_what_the_taggers_hear_but_not_the_contract():
     jittered = fast(steps=2, gain_jitter=6.0).separate_tensor(x, 16000, "drums")
     assert plain.history[0]["loss"] != jittered.history[0]["loss"]
     torch.testing.assert_close(jittered.target + jittered.residual, x)
+
+
+def test_the_default_ensemble_adds_taggers_that_can_name_a_source_it_cannot(caplog):
+    """MTAT has no bass tag: the default adds the Jamendo pair for bass only; other sources keep MTAT."""
+    separator = Separator(steps=1, progress=False)
+    x = music(16000, 1.0)
+    bass = separator.separate_tensor(x, 16000, "bass")
+    assert "adding jamendo-musicnn, jamendo-fcn" in caplog.text
+    assert {t.id for t in separator.taggers} >= {"jamendo-musicnn", "jamendo-fcn"}
+    assert 0 <= bass.probability_before <= 1
+    steered = separator._steered("drums", ["drums"])
+    assert set(steered.targets) == {"mtat-musicnn", "mtat-fcn"}
+
+
+def test_chosen_taggers_are_not_extended_and_the_error_names_taggers_that_can():
+    separator = Separator(taggers="mtat-musicnn", steps=1, progress=False)
+    with pytest.raises(TagboxError, match="taggers that can: jamendo-fcn, jamendo-musicnn, jamendo-crnn$"):
+        separator.separate_tensor(music(16000, 1.0), 16000, "bass")
