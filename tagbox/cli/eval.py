@@ -1,5 +1,10 @@
 """``tagbox eval``: a separation benchmark of tagbox configurations against a floor, a ceiling and peers.
 
+Several dataset roots are evaluated in one run (track ids are prefixed with the root's folder
+name), every tagbox configuration once per ``--seeds`` value, and ``--baseline`` compares each
+method with one configuration on the same (stem, seed) pairs. ``--absent`` also asks the tagbox
+configurations for sources a track lacks and reports how often they answer with silence.
+
 The evaluation package (librosa, museval) is imported when the command runs, not when the CLI
 builds its parsers.
 """
@@ -15,19 +20,22 @@ from tagbox.device import resolve_device
 from tagbox.errors import TagboxError, UnknownNameError
 
 logger = logging.getLogger(__name__)
-DEFAULT_METHODS = "tagbox,mixture,oracle,hpss,repet"
+DEFAULT_METHODS = "tagbox,mixture,silence,oracle,hpss,repet"
 LIST_SEPARATOR = ":"
+ABSENT_PER_TRACK = 2
 
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "eval",
         help="benchmark separation on a multitrack dataset",
-        description="Separate every stem of every track with each method and report SI-SDR(i), BSSEval v4 SDR "
-        "and wall time. Results are cached, so an interrupted run resumes.",
+        description="Separate every stem of every track with each method and report SI-SDR(i), BSSEval v4 "
+        "SDR(i) and wall time. Results are cached per (track, source, method, seed), so an interrupted run resumes.",
     )
     parser.add_argument(
-        "root", type=Path, help="dataset folder: <track>/mixture.<ext> + <stem>.<ext>, MUSDB18 or Slakh2100"
+        "roots", nargs="+", type=Path, metavar="ROOT",
+        help="dataset folders: <track>/mixture.<ext> + <stem>.<ext>, MUSDB18 or Slakh2100; track ids are "
+        "prefixed with the folder's name",
     )
     parser.add_argument(
         "--sources", nargs="+", metavar="NAME", help="sources to evaluate (default: every stem name present)"
@@ -40,7 +48,25 @@ def register(subparsers) -> None:
         help="a named tagbox Separator configuration, e.g. focused=objective=focused,steps=100; repeat for several; "
         f"list values use '{LIST_SEPARATOR}', e.g. fft_sizes=2048:1024:512",
     )
-    parser.add_argument("--max-tracks", type=int, metavar="N", help="evaluate only the first N tracks")
+    parser.add_argument(
+        "--seeds", type=parse_seeds, default=(0,), metavar="S[,S...]",
+        help="run every tagbox configuration once per seed (the Separator's seed; default: 0); other methods "
+        "are deterministic and run once",
+    )
+    parser.add_argument(
+        "--baseline", metavar="LABEL",
+        help="compare every other method with this one (a method or tagbox:NAME label) on the same (stem, seed) "
+        "pairs: mean difference, its standard error, pairs improved",
+    )
+    parser.add_argument(
+        "--absent", type=int, nargs="?", const=ABSENT_PER_TRACK, default=0, metavar="N",
+        help="also ask each tagbox configuration, per track, for up to N sources it lacks (default N when given: "
+        f"{ABSENT_PER_TRACK}; drawn from --sources or the datasets' stem names that its taggers can name, seeded "
+        "by the track id) and report true negatives, false positives and false negatives",
+    )
+    parser.add_argument(
+        "--max-tracks", type=int, metavar="N", help="evaluate only the first N tracks of each dataset folder"
+    )
     parser.add_argument("--offset", type=float, default=0.0, metavar="S", help="excerpt start in seconds (default: 0)")
     parser.add_argument("--duration", type=float, metavar="S", help="excerpt length in seconds (default: to the end)")
     parser.add_argument(
@@ -79,6 +105,17 @@ def parse_value(text: str) -> Any:
     return text
 
 
+def parse_seeds(text: str) -> tuple[int, ...]:
+    """``0,1,2`` -> (0, 1, 2): distinct integers."""
+    try:
+        seeds = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a comma-separated list of integers") from None
+    if not seeds or len(set(seeds)) < len(seeds):
+        raise argparse.ArgumentTypeError(f"'{text}': give one or more distinct seeds")
+    return seeds
+
+
 def parse_config(text: str) -> tuple[str, tuple[tuple[str, Any], ...]]:
     """``NAME=key=value,key=value`` -> (NAME, sorted options); ``NAME=`` alone means defaults."""
     name, _, body = text.partition("=")
@@ -93,9 +130,10 @@ def parse_config(text: str) -> tuple[str, tuple[tuple[str, Any], ...]]:
     return name, tuple(sorted(options.items()))
 
 
-def method_specs(methods: str, configs: list[str]) -> tuple:
-    """The methods to run (MethodSpec); ``tagbox`` expands to one method per --config."""
-    from tagbox.evaluation.methods import METHODS, MethodSpec
+def method_specs(methods: str, configs: list[str], seeds: tuple[int, ...] = (0,)) -> tuple:
+    """The methods to run (MethodSpec); ``tagbox`` expands to one method per --config, and a
+    seeded kind to one per seed (same label)."""
+    from tagbox.evaluation.methods import METHODS, SEEDED, MethodSpec
 
     kinds = [m.strip() for m in methods.split(",") if m.strip()]
     unknown = [k for k in kinds if k not in METHODS]
@@ -107,32 +145,17 @@ def method_specs(methods: str, configs: list[str]) -> tuple:
     names = [name for name, _ in parsed]
     if len(set(names)) < len(names):
         raise TagboxError(f"--config names must differ: {', '.join(names)}")
+    seeded = [name for name, options in parsed if "seed" in dict(options)]
+    if seeded:
+        raise TagboxError(f"--config {seeded[0]} sets seed: use --seeds, which runs every configuration per seed")
     specs = []
     for kind in dict.fromkeys(kinds):
-        if kind == "tagbox" and parsed:
-            specs += [MethodSpec(f"tagbox:{name}", kind, options) for name, options in parsed]
-        else:
-            specs.append(MethodSpec(kind, kind))
+        named = [(f"tagbox:{name}", options) for name, options in parsed] if kind == "tagbox" and parsed else []
+        for label, options in named or [(kind, ())]:
+            specs += [MethodSpec(label, kind, options, seed) for seed in seeds] if kind in SEEDED else [
+                MethodSpec(label, kind, options)
+            ]
     return tuple(specs)
-
-
-def select_tracks(
-    available: dict[str, tuple[str, ...]], sources: list[str] | None, max_tracks: int | None
-) -> dict[str, tuple[str, ...]]:
-    """Track -> sources to evaluate there; a requested source that no track has is an error."""
-    present = sorted({s for names in available.values() for s in names})
-    if sources:
-        missing = [s for s in sources if s not in present]
-        if missing:
-            raise TagboxError(f"no track has a stem named '{missing[0]}'; stems found: {', '.join(present)}")
-    wanted = set(sources or present)
-    selected = {track: tuple(s for s in names if s in wanted) for track, names in available.items()}
-    selected = {track: names for track, names in selected.items() if names}
-    if max_tracks is not None:
-        selected = dict(list(selected.items())[: max(max_tracks, 0)])
-    if not selected:
-        raise TagboxError("no track to evaluate")
-    return selected
 
 
 def check_taggers(requested: str | None, specs: tuple, default: str) -> tuple[str, ...]:
@@ -149,31 +172,35 @@ def check_taggers(requested: str | None, specs: tuple, default: str) -> tuple[st
 
 
 def run(args: argparse.Namespace) -> int:
-    from tagbox.evaluation.datasets import detect_layout, track_sources
+    from tagbox.evaluation import absent, paired, selection, summary
     from tagbox.evaluation.fooling import DEFAULT_TAGGER
     from tagbox.evaluation.metrics import bss_available
-    from tagbox.evaluation.runner import (
-        EvalPlan,
-        default_cache_dir,
-        run_evaluation,
-        write_json,
-    )
-    from tagbox.evaluation.summary import flagged, markdown, summarize
+    from tagbox.evaluation.runner import EvalPlan, default_cache_dir, run_evaluation, write_json
 
     if args.json and args.json.exists() and not args.force:
         raise TagboxError(f"{args.json} exists; use --force to overwrite it")
     if args.jobs < 1:
         raise TagboxError("-j/--jobs must be at least 1")
     resolve_device(args.device)
-    specs = method_specs(args.methods, args.config)
-    layout = detect_layout(args.root)
-    tracks = select_tracks(track_sources(args.root, layout), args.sources, args.max_tracks)
+    if args.absent < 0:
+        raise TagboxError("--absent must be at least 0")
+    specs = method_specs(args.methods, args.config, args.seeds)
+    labels = list(dict.fromkeys(spec.label for spec in specs))
+    if args.baseline and args.baseline not in labels:
+        raise TagboxError(f"--baseline '{args.baseline}' is not a method of this run; methods: {', '.join(labels)}")
+    roots = selection.dataset_roots(args.roots)
+    available = selection.available_tracks(roots)
+    tracks = selection.select_tracks(available, args.sources, args.max_tracks)
+    deciders = [spec for spec in specs if spec.kind == "tagbox"]
+    queries = selection.absent_queries(
+        tracks, available, args.sources or sorted({s for names in available.values() for s in names}),
+        args.absent if deciders else 0, lambda source: all(spec.can_name(source) for spec in deciders),
+    )
     taggers = check_taggers(args.tagger, specs, DEFAULT_TAGGER)
     if not bss_available():
         logger.warning("BSSEval v4 SDR skipped: it needs museval (pip install 'tagbox[musdb]'); reporting SI-SDR only")
     plan = EvalPlan(
-        root=str(args.root),
-        layout=layout,
+        roots=roots,
         methods=specs,
         cache_dir=str(args.cache_dir or default_cache_dir()),
         offset=args.offset,
@@ -182,40 +209,61 @@ def run(args: argparse.Namespace) -> int:
         bss=bss_available(),
         device=args.device,
     )
-    report = run_evaluation(plan, tracks, jobs=args.jobs)
+    report = run_evaluation(plan, tracks, jobs=args.jobs, absent=queries)
     if not report.records:
         raise TagboxError(f"no results: all {len(tracks)} tracks failed (see the messages above)")
-    labels = [spec.label for spec in specs]
-    rows = summarize(report.records, labels)
+    rows = summary.summarize(report.records, labels)
+    comparison = []
+    if args.baseline:
+        comparison = [
+            row for metric in paired.METRICS for row in paired.compare(report.records, args.baseline, labels, metric)
+            if row["pairs"] or metric == "si_sdri"
+        ]
+    verdicts = absent.absent_summary(report.records, labels)
     excerpt = f"offset {args.offset:g} s" + (f", duration {args.duration:g} s" if args.duration else "")
-    print(f"# tagbox eval: {args.root} ({layout} layout, {len(tracks)} tracks, {excerpt})\n")
-    print(markdown(rows, labels, report.records))
+    folders = ", ".join(f"{root.root} ({root.layout})" for root in roots)
+    seeds = ",".join(map(str, args.seeds))
+    print(f"# tagbox eval: {folders}; {len(tracks)} tracks, {excerpt}, seeds {seeds}\n")
+    print("\n\n".join(filter(None, [
+        summary.markdown(rows, labels, report.records), paired.markdown(comparison), absent.markdown(verdicts)
+    ])))
     if report.failures:
         print(f"\n{len(report.failures)} failures (tracks or track/source/method skipped); see the warnings above.")
     if args.json:
-        write_json(
-            args.json,
-            {
-                "dataset": str(args.root),
-                "layout": layout,
-                "offset": args.offset,
-                "duration": args.duration,
-                "methods": [{"label": s.label, **s.key()} for s in specs],
-                "taggers": list(plan.taggers),
-                "metrics": {
-                    "si_sdr": "SI-SDR of the estimate, dB (zero-mean, scale-invariant; Le Roux 2019)",
-                    "si_sdri": "SI-SDR of the estimate minus SI-SDR of the mixture, dB",
-                    "sdr": "BSSEval v4 SDR (museval, images mode, 1 s frames, median over frames), dB",
-                    "seconds": "wall time of the method on the stem, s",
-                    "p_estimate": "mean probability of the source's tags for the estimate, over windows and taggers",
-                    "p_stem": "the same for the true stem",
-                    "fooled": "log-odds of p_estimate >= those of p_stem + 1 while si_sdri < 1 dB",
-                },
-                "summary": rows,
-                "results": report.records,
-                "failures": report.failures,
-                "flagged_fooling": flagged(report.records),
-            },
-        )
+        write_json(args.json, {
+            "datasets": [{"name": root.name, "root": root.root, "layout": root.layout} for root in roots],
+            "offset": args.offset,
+            "duration": args.duration,
+            "seeds": list(args.seeds),
+            "methods": [{"label": s.label, **s.key()} for s in specs],
+            "taggers": list(plan.taggers),
+            "absent_queries": {track: list(sources) for track, sources in queries.items()},
+            "metrics": METRIC_NOTES,
+            "summary": rows,
+            "paired": comparison,
+            "absent": verdicts,
+            "results": report.records,
+            "failures": report.failures,
+            "flagged_fooling": summary.flagged(report.records),
+        })
         logger.info("wrote %s", args.json)
     return 0
+
+
+METRIC_NOTES = {
+    "si_sdr": "SI-SDR of the estimate, dB (zero-mean, scale-invariant; Le Roux 2019); NaN for a silent estimate",
+    "si_sdri": "SI-SDR of the estimate minus SI-SDR of the mixture, dB",
+    "sdr": "BSSEval v4 SDR (museval, images mode, 1 s frames, median over frames), dB; 0 for all-zero output",
+    "sdri": "SDR of the estimate minus SDR of the mixture, dB",
+    "si_sdri_seed_std": "sample standard deviation (ddof 1) of the per-seed mean SI-SDRi",
+    "paired": "mean of (method - baseline) over shared (track, source, seed) pairs; standard error over the "
+    "per-stem mean differences",
+    "seconds": "wall time of the method on the stem, s",
+    "p_estimate": "mean probability of the source's tags for the estimate, over windows and taggers",
+    "p_stem": "the same for the true stem",
+    "fooled": "log-odds of p_estimate >= those of p_stem + 1 while si_sdri < 1 dB",
+    "absent": "tagbox declared the source absent and returned silence (p_before and p_after, the target-tag "
+    "probability on the mixture and on the steered estimate, both under absent_threshold)",
+    "present": "false for an absent-source query: a source the track has no stem for",
+    "energy_ratio": "energy of the estimate over that of the mixture",
+}

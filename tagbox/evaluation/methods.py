@@ -1,9 +1,12 @@
 """Separation methods compared by ``tagbox eval``: tagbox itself, a floor, a ceiling and peers.
 
-Every method is ``method(mixture, sample_rate, source, track) -> estimate`` with the mixture as
-float32 (channels, samples) and an estimate of the same shape. ``mixture`` (identity) is the
-floor every SI-SDRi is measured from; ``oracle`` (ideal ratio mask from the true stems) is the
-ceiling for a mask on this STFT. The classical unsupervised peers (HPSS, REPET-SIM) split the
+Every method is ``method(mixture, sample_rate, source, track) -> Estimate``: the mixture is
+float32 (channels, samples), the estimate's audio has the same shape, and its ``info`` carries
+what the method decided on the way (tagbox: whether it declared the source absent, and the
+target-tag probability before and after steering). ``mixture`` (identity) is the floor every
+SI-SDRi is measured from; ``silence`` (all zeros) is the anchor of the BSSEval SDR, which
+rewards quiet output; ``oracle`` (ideal ratio mask from the true stems) is the ceiling for a
+mask on this STFT. The classical unsupervised peers (HPSS, REPET-SIM) split the
 mixture into two parts that know nothing of the requested source, so the part closest to the
 true stem is picked with the reference (an *oracle choice*): their scores are upper bounds for
 those methods used blindly.
@@ -12,7 +15,7 @@ those methods used blindly.
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import librosa
@@ -26,16 +29,31 @@ from tagbox.evaluation.metrics import si_sdr
 N_FFT = 2048
 HOP = 512
 REPET_WIDTH_S = 2.0
-Method = Callable[[np.ndarray, int, str, Track], np.ndarray]
+
+
+@dataclass
+class Estimate:
+    """A method's answer: the estimated stem, and what the method reports about it."""
+
+    audio: np.ndarray
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+Method = Callable[[np.ndarray, int, str, Track], Estimate]
 
 
 @dataclass(frozen=True)
 class MethodSpec:
-    """A named method instance: ``kind`` picks the builder, ``options`` configure it."""
+    """A named method instance: ``kind`` picks the builder, ``options`` configure it.
+
+    ``seed`` is set for the kinds in SEEDED only (it is the Separator's ``seed``): one spec per
+    seed shares the label, and results are paired by it.
+    """
 
     label: str
     kind: str
     options: tuple[tuple[str, Any], ...] = ()
+    seed: int | None = None
 
     def key(self) -> dict:
         """What determines this method's output (the label is only a name).
@@ -45,6 +63,8 @@ class MethodSpec:
         trains (the taggers' are fixed upstream files).
         """
         key = {"kind": self.kind, "options": [list(item) for item in self.options]}
+        if self.seed is not None:
+            key["seed"] = self.seed
         if self.kind == "tagbox":
             key["defaults"] = _separator_defaults()
         generator = self.steered_generator()
@@ -54,16 +74,37 @@ class MethodSpec:
 
     def steered_generator(self) -> str | None:
         """The generator a ``tagbox`` method decodes every step, if its latent is ``vqvae``."""
-        if self.kind != "tagbox":
+        if self.kind != "tagbox" or self.setting("latent") != "vqvae":
             return None
+        return self.setting("generator")
+
+    def setting(self, name: str) -> Any:
+        """A ``tagbox`` method's Separator setting: its option, else its preset's, else the default."""
         from tagbox.separator import PRESETS, Separator
 
         options = dict(self.options)
         settings = {**PRESETS.get(options.get("preset"), {}), **options}
-        defaults = inspect.signature(Separator).parameters
-        if settings.get("latent", defaults["latent"].default) != "vqvae":
-            return None
-        return settings.get("generator", defaults["generator"].default)
+        return settings.get(name, inspect.signature(Separator).parameters[name].default)
+
+    def can_name(self, source: str) -> bool:
+        """Whether a ``tagbox`` method's taggers have a tag for ``source`` (it refuses others).
+
+        The default ensemble (``taggers`` unset) adds the taggers of another vocabulary for a
+        source it cannot name, so it can name what any pretrained tagger can.
+        """
+        from tagbox.sources import source_tags
+        from tagbox.taggers import TAGGERS
+
+        taggers = self.setting("taggers")
+        if taggers is None:
+            taggers = [tagger for tagger, config in TAGGERS.items() if config.pretrained]
+        try:
+            return any(
+                source_tags(source, TAGGERS[tagger].vocabulary)
+                for tagger in ((taggers,) if isinstance(taggers, str) else taggers)
+            )
+        except (UnknownNameError, KeyError):
+            return False
 
 
 def _separator_defaults() -> dict[str, str]:
@@ -128,9 +169,10 @@ def repet_candidates(mixture: np.ndarray, sample_rate: int) -> dict[str, np.ndar
 
 def _oracle_choice_method(candidates: Callable[[np.ndarray, int], dict[str, np.ndarray]]) -> Callable[..., Method]:
     def build() -> Method:
-        def run(mixture: np.ndarray, sample_rate: int, source: str, track: Track) -> np.ndarray:
+        def run(mixture: np.ndarray, sample_rate: int, source: str, track: Track) -> Estimate:
             parts = candidates(mixture, sample_rate)
-            return parts[oracle_choice(parts, track.stems[source])]
+            choice = oracle_choice(parts, track.stems[source])
+            return Estimate(parts[choice], {"choice": choice})
 
         return run
 
@@ -138,34 +180,49 @@ def _oracle_choice_method(candidates: Callable[[np.ndarray, int], dict[str, np.n
 
 
 def _mixture() -> Method:
-    return lambda mixture, sample_rate, source, track: mixture
+    return lambda mixture, sample_rate, source, track: Estimate(mixture)
+
+
+def _silence() -> Method:
+    """All zeros: SI-SDR is undefined for it (NaN, counted apart), BSSEval SDR is museval's limit."""
+    return lambda mixture, sample_rate, source, track: Estimate(np.zeros_like(mixture))
 
 
 def _oracle_irm() -> Method:
     """Ideal ratio mask |S_source| / sum_k |S_k| on the mixture STFT (uses the true stems)."""
 
-    def run(mixture: np.ndarray, sample_rate: int, source: str, track: Track) -> np.ndarray:
+    def run(mixture: np.ndarray, sample_rate: int, source: str, track: Track) -> Estimate:
         magnitudes = {name: np.abs(stft(stem)) for name, stem in track.stems.items()}
         total = np.maximum(sum(magnitudes.values()), np.finfo(np.float32).tiny)
-        return istft(magnitudes[source] / total * stft(mixture), mixture.shape[-1])
+        return Estimate(istft(magnitudes[source] / total * stft(mixture), mixture.shape[-1]))
 
     return run
 
 
 def _tagbox(preset: str | None = None, **options: Any) -> Method:
     """``tagbox.Separator`` (from a preset when ``preset`` is given), built once per process and
-    imported when first used; its own progress bar is off unless the options turn it on."""
+    imported when first used; its own progress bar is off unless the options turn it on.
+
+    The mixture goes in as numpy (the Separator moves it to its device) and the estimate comes
+    back to the CPU, so a ``device=cuda`` configuration works unchanged."""
     separators = []
     options = {"progress": False, **options}
 
-    def run(mixture: np.ndarray, sample_rate: int, source: str, track: Track) -> np.ndarray:
+    def run(mixture: np.ndarray, sample_rate: int, source: str, track: Track) -> Estimate:
         if not separators:
             from tagbox import Separator
 
             separators.append(Separator.from_preset(preset, **options) if preset else Separator(**options))
-        target = separators[0].separate_tensor(mixture, sample_rate, source).target
-        target = target.detach().cpu().numpy() if hasattr(target, "detach") else np.asarray(target)
-        return target.astype(np.float32).reshape(mixture.shape)
+        separator = separators[0]
+        result = separator.separate_tensor(mixture, sample_rate, source)
+        target = result.target.detach().cpu().numpy() if hasattr(result.target, "detach") else result.target
+        info = {
+            "absent": bool(result.absent),
+            "p_before": float(result.probability_before),
+            "p_after": float(result.probability_after),
+            "absent_threshold": float(separator.absent_threshold),
+        }
+        return Estimate(np.asarray(target, dtype=np.float32).reshape(mixture.shape), info)
 
     return run
 
@@ -173,10 +230,15 @@ def _tagbox(preset: str | None = None, **options: Any) -> Method:
 METHODS: dict[str, Callable[..., Method]] = {
     "tagbox": _tagbox,
     "mixture": _mixture,
+    "silence": _silence,
     "oracle": _oracle_irm,
     "hpss": _oracle_choice_method(hpss_candidates),
     "repet": _oracle_choice_method(repet_candidates),
 }
+# Kinds whose output depends on a seed (run once per --seeds value; the others run once) and
+# kinds that can answer "this source is not here" (asked for absent sources too).
+SEEDED = frozenset({"tagbox"})
+DECIDES_ABSENCE = frozenset({"tagbox"})
 
 
 def build_method(spec: MethodSpec, device: str = "cpu") -> Method:
@@ -189,4 +251,6 @@ def build_method(spec: MethodSpec, device: str = "cpu") -> Method:
     options = dict(spec.options)
     if spec.kind == "tagbox":
         options.setdefault("device", device)
+    if spec.seed is not None:
+        options["seed"] = spec.seed
     return METHODS[spec.kind](**options)

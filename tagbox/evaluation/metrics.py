@@ -8,8 +8,11 @@ BSSEval v4 SDR is computed by museval's own ``metrics.bss_eval`` (images mode, d
 filters over the whole track, 1 s windows and hop, median over frames), the number published
 for MUSDB18. In that mode SDR is the energy ratio of the reference to the estimate's error, so
 it rewards quiet output: a near-silent estimate scores about 0 dB, which on a typical mixture is
-*above* the mixture's own SDR. museval refuses an estimate that is exactly all zeros; we report
-NaN there. Frames where the reference or the estimate is silent are NaN (skipped), as in museval.
+*above* the mixture's own SDR. museval refuses an estimate that is exactly all zeros (its system
+is underdetermined); we report the limit museval approaches as the estimate fades out, 0 dB (a
+test checks it against museval on an estimate 180 dB down), so the ``silence`` anchor and a
+source declared absent are scored as museval scores near-silence. Frames where the reference or
+the estimate is silent are NaN (skipped), as in museval.
 """
 
 from __future__ import annotations
@@ -58,7 +61,8 @@ def bss_sdr(reference: np.ndarray, estimate: np.ndarray, sample_rate: int) -> fl
     """BSSEval v4 SDR in dB: museval, 1 s windows and hop, median over the non-silent frames."""
     reference, estimate = _as_channels(reference), _as_channels(estimate)
     if not np.any(estimate):
-        return float("nan")
+        # Every frame's error is then the reference itself: SDR 10 log10(|s|^2 / |s|^2) = 0 dB.
+        return 0.0 if np.any(reference) else float("nan")
     window = int(round(BSS_WINDOW_S * sample_rate))
     # museval wants (sources, samples, channels).
     sdr, _isr, _sir, _sar, _perm = _museval_metrics().bss_eval(

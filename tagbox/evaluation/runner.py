@@ -1,10 +1,14 @@
-"""Run methods x tracks x sources, cache every result, and summarise.
+"""Run methods x seeds x tracks x sources, cache every result, and summarise.
 
-Each (track, source, method) result is a small JSON file named by a hash of everything that
-determines it (dataset path, track, source, excerpt, method kind and options, taggers), so an
-interrupted run resumes where it stopped and a track whose results are all cached is not even
-read. A track that cannot be loaded, or a method that fails on it, is recorded and skipped;
-failures are not cached, so the next run retries them.
+Each (track, source, method, seed) result is a small JSON file named by a hash of everything
+that determines it (dataset path, track, source, excerpt, method kind, options and seed,
+taggers), so an interrupted run resumes where it stopped and a track whose results are all
+cached is not even read. Besides the stems a track has, the methods that can declare a source
+absent (tagbox) are asked for sources it lacks: those records carry ``present: False``, the
+method's verdict and the estimate's energy share, but no SI-SDR (there is no reference).
+
+A track that cannot be loaded, or a method that fails on it, is recorded and skipped; failures
+are not cached, so the next run retries them.
 
 With ``jobs > 1`` tracks are spread over worker processes started with ``spawn`` (safe with
 torch), each limited to one OpenMP thread so that workers do not fight over cores.
@@ -31,8 +35,9 @@ from tqdm import tqdm
 from tagbox import __version__
 from tagbox.evaluation.datasets import load_track
 from tagbox.evaluation.fooling import TagProbe
-from tagbox.evaluation.methods import MethodSpec, build_method
+from tagbox.evaluation.methods import DECIDES_ABSENCE, MethodSpec, build_method
 from tagbox.evaluation.metrics import bss_sdr, si_sdr
+from tagbox.evaluation.selection import DatasetRoot, locate
 from tagbox.weights import CACHE_ENV
 
 logger = logging.getLogger(__name__)
@@ -46,8 +51,7 @@ def default_cache_dir() -> Path:
 class EvalPlan:
     """Everything a worker needs to evaluate one track (plain data: it is sent to processes)."""
 
-    root: str
-    layout: str
+    roots: tuple[DatasetRoot, ...]
     methods: tuple[MethodSpec, ...]
     cache_dir: str
     offset: float = 0.0
@@ -57,11 +61,12 @@ class EvalPlan:
     # Where the fooling check and the tagbox methods that set no device of their own run.
     device: str = "cpu"
 
-    def result_key(self, track: str, source: str, method: MethodSpec) -> str:
+    def result_key(self, track_id: str, source: str, method: MethodSpec, present: bool = True) -> str:
+        root, track = locate(self.roots, track_id)
         description = {
             "tagbox": __version__,
-            "dataset": str(Path(self.root).resolve()),
-            "layout": self.layout,
+            "dataset": str(Path(root.root).resolve()),
+            "layout": root.layout,
             "track": track,
             "source": source,
             "offset": self.offset,
@@ -72,10 +77,19 @@ class EvalPlan:
         }
         if self.device != "cpu":  # another device rounds differently; CPU keys stay as they were
             description["device"] = self.device
+        if not present:
+            description["absent_query"] = True
         return hashlib.sha256(json.dumps(description, sort_keys=True).encode()).hexdigest()[:32]
 
-    def cache_path(self, track: str, source: str, method: MethodSpec) -> Path:
-        return Path(self.cache_dir) / f"{self.result_key(track, source, method)}.json"
+    def cache_path(self, track_id: str, source: str, method: MethodSpec, present: bool = True) -> Path:
+        return Path(self.cache_dir) / f"{self.result_key(track_id, source, method, present)}.json"
+
+    def queries(self, sources: tuple[str, ...], absent: tuple[str, ...]) -> list[tuple[str, MethodSpec, bool]]:
+        """(source, method, present) for every stem and method, and every absent source and
+        method that can declare a source absent."""
+        return [(source, spec, True) for source in sources for spec in self.methods] + [
+            (source, spec, False) for source in absent for spec in self.methods if spec.kind in DECIDES_ABSENCE
+        ]
 
 
 @dataclass
@@ -96,50 +110,61 @@ class EvalReport:
     computed: int
 
 
-def evaluate_track(plan: EvalPlan, track_name: str, sources: tuple[str, ...]) -> TrackOutcome:
-    """Every (source, method) result of one track, from the cache where possible."""
-    outcome = TrackOutcome(track_name)
+def evaluate_track(
+    plan: EvalPlan, track_id: str, sources: tuple[str, ...], absent: tuple[str, ...] = ()
+) -> TrackOutcome:
+    """Every (source, method, seed) result of one track, from the cache where possible; ``absent``
+    lists sources the track has no stem for, asked of the methods that can declare absence."""
+    outcome = TrackOutcome(track_id)
     todo = []
-    for source in sources:
-        for spec in plan.methods:
-            path = plan.cache_path(track_name, source, spec)
-            if path.exists():
-                outcome.records.append(dict(json.loads(path.read_text()), method=spec.label))
-            else:
-                todo.append((source, spec))
+    for source, spec, present in plan.queries(sources, absent):
+        path = plan.cache_path(track_id, source, spec, present)
+        if path.exists():
+            outcome.records.append(dict(json.loads(path.read_text()), track=track_id, method=spec.label))
+        else:
+            todo.append((source, spec, present))
     if not todo:
         return outcome
     try:
+        root, name = locate(plan.roots, track_id)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            track = load_track(Path(plan.root), plan.layout, track_name, plan.offset, plan.duration)
+            track = load_track(Path(root.root), root.layout, name, plan.offset, plan.duration)
         outcome.warnings = [str(w.message) for w in caught]
     except Exception as error:  # one broken track must not abort the run
-        outcome.failures.append({"track": track_name, "error": _describe(error)})
+        outcome.failures.append({"track": track_id, "error": _describe(error)})
         return outcome
     probe = _probe(plan.taggers, plan.device) if plan.taggers else None
     references: dict[str, dict] = {}
-    for source, spec in todo:
+    for source, spec, present in todo:
         try:
-            if source not in references:
-                references[source] = _reference_scores(track, source, probe)
-            record = _evaluate(plan, track, source, spec, references[source], probe)
+            if present and source not in references:
+                references[source] = _reference_scores(plan, track, source, probe)
+            record = _evaluate(plan, track, source, spec, references.get(source), probe)
         except Exception as error:
-            logger.debug("%s failed on %s/%s", spec.label, track_name, source, exc_info=True)
+            logger.debug("%s failed on %s/%s", spec.label, track_id, source, exc_info=True)
             outcome.failures.append(
-                {"track": track_name, "source": source, "method": spec.label, "error": _describe(error)}
+                {"track": track_id, "source": source, "method": spec.label, "error": _describe(error)}
             )
             continue
-        write_json(plan.cache_path(track_name, source, spec), record)
+        record["track"] = track_id
+        write_json(plan.cache_path(track_id, source, spec, present), record)
         outcome.records.append(record)
         outcome.computed += 1
     return outcome
 
 
 def run_evaluation(
-    plan: EvalPlan, track_sources: dict[str, tuple[str, ...]], jobs: int = 1, progress: bool = True
+    plan: EvalPlan,
+    track_sources: dict[str, tuple[str, ...]],
+    jobs: int = 1,
+    progress: bool = True,
+    absent: dict[str, tuple[str, ...]] | None = None,
 ) -> EvalReport:
-    """Evaluate every track (in ``jobs`` processes), logging load warnings and failures."""
+    """Evaluate every track (in ``jobs`` processes), logging load warnings and failures.
+
+    ``absent``: track id -> sources it lacks, to ask the methods that can declare absence."""
+    absent = absent or {}
     Path(plan.cache_dir).mkdir(parents=True, exist_ok=True)
     if plan.taggers:
         _probe(plan.taggers, plan.device)  # fail before the first track if a tagger cannot be loaded
@@ -147,11 +172,14 @@ def run_evaluation(
     outcomes = []
     if jobs <= 1:
         for name, sources in track_sources.items():
-            outcomes.append(_logged(evaluate_track(plan, name, sources)))
+            outcomes.append(_logged(evaluate_track(plan, name, sources, absent.get(name, ()))))
             bar.update()
     else:
         with ProcessPoolExecutor(jobs, mp_context=get_context("spawn"), initializer=_one_thread) as pool:
-            futures = [pool.submit(evaluate_track, plan, name, sources) for name, sources in track_sources.items()]
+            futures = [
+                pool.submit(evaluate_track, plan, name, sources, absent.get(name, ()))
+                for name, sources in track_sources.items()
+            ]
             try:
                 for future in as_completed(futures):
                     outcomes.append(_logged(future.result()))
@@ -179,38 +207,50 @@ def _logged(outcome: TrackOutcome) -> TrackOutcome:
     return outcome
 
 
-def _reference_scores(track, source: str, probe: TagProbe | None) -> dict:
-    """Per (track, source): the mixture's SI-SDR and the true stem's tag probability."""
+def _reference_scores(plan: EvalPlan, track, source: str, probe: TagProbe | None) -> dict:
+    """Per (track, source): the mixture's SI-SDR and SDR, and the true stem's tag probability."""
     stem = track.stems[source]
     return {
         "si_sdr_mixture": si_sdr(stem, track.mixture),
+        "sdr_mixture": bss_sdr(stem, track.mixture, track.sample_rate) if plan.bss else None,
         "p_stem": probe.target_probability(stem, track.sample_rate, source) if probe else None,
     }
 
 
-def _evaluate(plan: EvalPlan, track, source: str, spec: MethodSpec, reference: dict, probe: TagProbe | None) -> dict:
+def _evaluate(
+    plan: EvalPlan, track, source: str, spec: MethodSpec, reference: dict | None, probe: TagProbe | None
+) -> dict:
+    """One result; ``reference`` is None for a source the track lacks (nothing to score against)."""
     method = _method(spec, plan.device)
     start = time.perf_counter()
-    estimate = np.asarray(method(track.mixture, track.sample_rate, source, track), dtype=np.float32)
+    answer = method(track.mixture, track.sample_rate, source, track)
     seconds = time.perf_counter() - start
+    estimate = np.asarray(answer.audio, dtype=np.float32)
     if estimate.shape != track.mixture.shape:
         raise ValueError(f"estimate shape {estimate.shape} differs from the mixture's {track.mixture.shape}")
-    stem = track.stems[source]
-    score = si_sdr(stem, estimate)
-    si_sdri = score - reference["si_sdr_mixture"]
-    p_estimate = probe.target_probability(estimate, track.sample_rate, source) if probe else None
-    return {
-        "track": track.name,
+    record = {
         "source": source,
         "method": spec.label,
-        "si_sdr": score,
-        "si_sdri": si_sdri,
-        "sdr": bss_sdr(stem, estimate, track.sample_rate) if plan.bss else None,
+        "seed": spec.seed,
+        "present": reference is not None,
         "seconds": seconds,
-        "tagger": "+".join(plan.taggers) or None,
-        "p_estimate": p_estimate,
-        "p_stem": reference["p_stem"],
         "energy_ratio": _energy(estimate) / max(_energy(track.mixture), 1e-20),
+        **answer.info,
+    }
+    if reference is None:
+        return record
+    stem = track.stems[source]
+    score = si_sdr(stem, estimate)
+    sdr = bss_sdr(stem, estimate, track.sample_rate) if plan.bss else None
+    return {
+        **record,
+        "si_sdr": score,
+        "si_sdri": score - reference["si_sdr_mixture"],
+        "sdr": sdr,
+        "sdri": None if sdr is None else sdr - reference["sdr_mixture"],
+        "tagger": "+".join(plan.taggers) or None,
+        "p_estimate": probe.target_probability(estimate, track.sample_rate, source) if probe else None,
+        "p_stem": reference["p_stem"],
     }
 
 

@@ -2,6 +2,9 @@
 
 Every table names its metric in its title. SI-SDRi leads (it cannot be gamed by quiet output);
 BSSEval v4 SDR is aggregated the museval way (median over 1 s frames, then median over stems).
+A method run with several seeds is summarised over all (stem, seed) pairs; its spread across
+seeds is the sample standard deviation (ddof 1) of its per-seed means. Only the stems a track
+has are summarised here; the absent-source queries are summarised by ``absent.py``.
 """
 
 from __future__ import annotations
@@ -31,11 +34,27 @@ def _stat(values, how) -> float | None:
 
 def flagged(records: list[dict]) -> list[dict]:
     """Results whose estimate the tagger believes far more than the true stem, SI-SDRi near 0."""
-    return [r for r in records if is_fooled(r.get("p_estimate"), r.get("p_stem"), r["si_sdri"])]
+    return [r for r in present(records) if is_fooled(r.get("p_estimate"), r.get("p_stem"), r["si_sdri"])]
+
+
+def present(records: list[dict]) -> list[dict]:
+    """The results of stems the track has (not the absent-source queries)."""
+    return [r for r in records if r.get("present", True)]
+
+
+def seed_spread(group: list[dict], key: str = "si_sdri") -> float | None:
+    """Sample standard deviation of the per-seed means; None with fewer than two seeds."""
+    by_seed: dict[int, list] = defaultdict(list)
+    for record in group:
+        if record.get("seed") is not None:
+            by_seed[record["seed"]].append(record.get(key))
+    means = [m for m in (_stat(values, np.mean) for values in by_seed.values()) if m is not None]
+    return float(np.std(means, ddof=1)) if len(means) > 1 else None
 
 
 def summarize(records: list[dict], methods: list[str]) -> list[dict]:
-    """One row per (source, method), then one ``overall`` row per method over all stems."""
+    """One row per (source, method), then one ``overall`` row per method over all stems and seeds."""
+    records = present(records)
     groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for record in records:
         groups[(record["source"], record["method"])].append(record)
@@ -56,13 +75,17 @@ def summarize(records: list[dict], methods: list[str]) -> list[dict]:
                     "source": source,
                     "method": method,
                     "n": len(group),
+                    "seeds": len({r.get("seed") for r in group} - {None}),
                     "undefined": len(group) - _finite(column("si_sdri")).size,
                     "si_sdri_mean": _stat(column("si_sdri"), np.mean),
                     "si_sdri_median": _stat(column("si_sdri"), np.median),
+                    "si_sdri_seed_std": seed_spread(group),
                     "si_sdr_mean": _stat(column("si_sdr"), np.mean),
                     "si_sdr_median": _stat(column("si_sdr"), np.median),
                     "sdr_median": _stat(column("sdr"), np.median),
                     "sdr_mean": _stat(column("sdr"), np.mean),
+                    "sdri_mean": _stat(column("sdri"), np.mean),
+                    "sdri_median": _stat(column("sdri"), np.median),
                     "seconds_mean": _stat(column("seconds"), np.mean),
                     "p_estimate_mean": _stat(column("p_estimate"), np.mean),
                     "p_stem_mean": _stat(column("p_stem"), np.mean),
@@ -99,9 +122,11 @@ def markdown(rows: list[dict], methods: list[str], records: list[dict]) -> str:
     tables = [
         _table(
             rows, methods,
-            "SI-SDRi (dB; SI-SDR of the estimate minus SI-SDR of the mixture), mean / median over stems; "
+            "SI-SDRi (dB; SI-SDR of the estimate minus SI-SDR of the mixture), mean / median over "
+            "(stem, seed) pairs; ±s: standard deviation of the per-seed means; "
             "(k undefined): silent estimates, left out of the mean",
             lambda r: f"{_fmt(r['si_sdri_mean'])} / {_fmt(r['si_sdri_median'])}"
+            + (f" ±{_fmt(r['si_sdri_seed_std'], 2)}" if r["si_sdri_seed_std"] is not None else "")
             + (f" ({r['undefined']} undefined)" if r["undefined"] else ""),
         ),
         _table(
@@ -117,6 +142,14 @@ def markdown(rows: list[dict], methods: list[str], records: list[dict]) -> str:
                 "BSSEval v4 SDR (dB; museval: 1 s frames, median over frames), median / mean over stems. "
                 "Rewards quiet output: a near-silent estimate scores about 0 dB",
                 lambda r: f"{_fmt(r['sdr_median'])} / {_fmt(r['sdr_mean'])}",
+            )
+        )
+        tables.append(
+            _table(
+                rows, methods,
+                "BSSEval v4 SDRi (dB; SDR of the estimate minus SDR of the mixture), mean / median. "
+                "Compare with the silence anchor: all-zero output scores 0 dB SDR",
+                lambda r: f"{_fmt(r['sdri_mean'])} / {_fmt(r['sdri_median'])}",
             )
         )
     tables.append(

@@ -28,12 +28,19 @@ def two_source_track(first: np.ndarray, second: np.ndarray) -> Track:
 
 
 def run(kind: str, track: Track, source: str, **options) -> np.ndarray:
-    return build_method(MethodSpec(kind, kind, tuple(options.items())))(track.mixture, track.sample_rate, source, track)
+    method = build_method(MethodSpec(kind, kind, tuple(options.items())))
+    return method(track.mixture, track.sample_rate, source, track).audio
 
 
 def test_mixture_is_the_identity():
     track = two_source_track(tone(), noise_bursts())
     assert run("mixture", track, "organ") is track.mixture
+
+
+def test_silence_is_all_zeros_of_the_mixtures_shape():
+    track = two_source_track(tone(), noise_bursts())
+    silence = run("silence", track, "organ")
+    assert silence.shape == track.mixture.shape and not np.any(silence)
 
 
 def test_oracle_mask_beats_the_mixture():
@@ -50,6 +57,8 @@ def test_hpss_oracle_choice_picks_percussive_for_clicks_and_harmonic_for_a_tone(
     assert oracle_choice(parts, track.stems["drums"]) == "percussive"
     assert oracle_choice(parts, track.stems["organ"]) == "harmonic"
     np.testing.assert_array_equal(run("hpss", track, "drums"), parts["percussive"])
+    method = build_method(MethodSpec("hpss", "hpss"))
+    assert method(track.mixture, RATE, "organ", track).info == {"choice": "harmonic"}
 
 
 def test_repet_splits_into_two_parts_of_the_mixture_shape():
@@ -72,9 +81,14 @@ class FakeSeparator:
     def from_preset(cls, preset, **overrides):
         return cls(preset=preset, **overrides)
 
+    absent_threshold = 0.02
+
     def separate_tensor(self, wav, sample_rate, source):
         target = 0.5 * torch.as_tensor(wav)
-        return SimpleNamespace(target=target, residual=torch.as_tensor(wav) - target, source=source)
+        return SimpleNamespace(
+            target=target, residual=torch.as_tensor(wav) - target, source=source,
+            absent=source == "drums", probability_before=0.01, probability_after=0.3,
+        )
 
 
 @pytest.fixture
@@ -87,10 +101,18 @@ def fake_separator(monkeypatch):
 
 def test_tagbox_method_builds_the_separator_once_from_its_options(fake_separator):
     track = two_source_track(tone(), clicks())
-    method = build_method(MethodSpec("tagbox:focused", "tagbox", (("objective", "focused"), ("steps", 3))), device="cuda")
+    method = build_method(MethodSpec("tagbox:focused", "tagbox", (("objective", "focused"), ("steps", 3)), seed=7), device="cuda")
     for source in ("organ", "drums"):
-        np.testing.assert_allclose(method(track.mixture, RATE, source, track), 0.5 * track.mixture)
-    assert fake_separator.built == [{"progress": False, "objective": "focused", "steps": 3, "device": "cuda"}]
+        np.testing.assert_allclose(method(track.mixture, RATE, source, track).audio, 0.5 * track.mixture)
+    assert fake_separator.built == [{"progress": False, "objective": "focused", "steps": 3, "device": "cuda", "seed": 7}]
+
+
+def test_tagbox_method_reports_the_separators_verdict(fake_separator):
+    track = two_source_track(tone(), clicks())
+    method = build_method(MethodSpec("tagbox", "tagbox"))
+    organ, drums = (method(track.mixture, RATE, source, track).info for source in ("organ", "drums"))
+    assert organ == {"absent": False, "p_before": 0.01, "p_after": 0.3, "absent_threshold": 0.02}
+    assert drums["absent"] is True
 
 
 def test_tagbox_method_accepts_a_preset(fake_separator):
@@ -135,3 +157,13 @@ def test_the_key_of_a_tagbox_method_follows_the_separators_defaults(monkeypatch)
     monkeypatch.setitem(tagbox.separator.PRESETS, "faithful", {**tagbox.separator.PRESETS["faithful"], "steps": 7})
     assert faithful.key() != before
     assert MethodSpec("h", "hpss").key() == {"kind": "hpss", "options": []}
+    assert MethodSpec("n", "tagbox", (), seed=1).key() != MethodSpec("n", "tagbox", (), seed=2).key()
+
+
+def test_a_tagbox_method_can_name_what_its_taggers_have_tags_for():
+    mtat = MethodSpec("t", "tagbox", (("taggers", ("mtat-musicnn", "mtat-fcn")),))
+    assert mtat.can_name("drums") and not mtat.can_name("bass")  # MTAT has no bass tag
+    assert MethodSpec("j", "tagbox", (("taggers", "jamendo-musicnn"),)).can_name("bass")
+    default = MethodSpec("d", "tagbox")  # the default ensemble adds Jamendo taggers for bass
+    assert default.can_name("bass") and default.can_name("drums")
+    assert not default.can_name("brass_section_of_slakh")

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from tagbox.evaluation import runner
-from tagbox.evaluation.methods import MethodSpec
+from tagbox.evaluation.methods import Estimate, MethodSpec
 from tagbox.evaluation.runner import EvalPlan, run_evaluation
+from tagbox.evaluation.selection import DatasetRoot
 from tests.evaluation.helpers import clicks, tone, write_dataset, write_track
 
 MIXTURE = MethodSpec("mixture", "mixture")
 ORACLE = MethodSpec("oracle", "oracle")
-TRACKS = {"track_a": ("drums", "organ"), "track_b": ("drums", "organ")}
+TRACKS = {"data/track_a": ("drums", "organ"), "data/track_b": ("drums", "organ")}
 
 
-def plan_for(tmp_path, *methods, **options) -> EvalPlan:
-    data, cache = str(tmp_path / "data"), str(tmp_path / "cache")
-    return EvalPlan(root=data, layout="folder", methods=methods, cache_dir=cache, bss=False, **options)
+def plan_for(tmp_path, *methods, cache="cache", **options) -> EvalPlan:
+    roots = (DatasetRoot("data", str(tmp_path / "data"), "folder"),)
+    return EvalPlan(roots=roots, methods=methods, cache_dir=str(tmp_path / cache), bss=False, **options)
 
 
 def test_second_run_reads_the_cache_and_loads_no_audio(tmp_path, monkeypatch):
@@ -47,21 +49,24 @@ def test_interrupted_run_resumes_with_only_the_missing_results(tmp_path):
 
 def test_excerpt_and_method_options_are_part_of_the_cache_key(tmp_path):
     whole, excerpt = plan_for(tmp_path, MIXTURE), plan_for(tmp_path, MIXTURE, duration=1.0)
-    assert whole.result_key("t", "drums", MIXTURE) != excerpt.result_key("t", "drums", MIXTURE)
+    assert whole.result_key("data/t", "drums", MIXTURE) != excerpt.result_key("data/t", "drums", MIXTURE)
     renamed = MethodSpec("another name", "mixture")
-    assert whole.result_key("t", "drums", MIXTURE) == whole.result_key("t", "drums", renamed)
+    assert whole.result_key("data/t", "drums", MIXTURE) == whole.result_key("data/t", "drums", renamed)
     steps = [MethodSpec("tagbox", "tagbox", (("steps", n),)) for n in (10, 20)]
-    assert whole.result_key("t", "drums", steps[0]) != whole.result_key("t", "drums", steps[1])
+    assert whole.result_key("data/t", "drums", steps[0]) != whole.result_key("data/t", "drums", steps[1])
+    seeds = [MethodSpec("tagbox", "tagbox", (), seed) for seed in (0, 1)]
+    assert whole.result_key("data/t", "drums", seeds[0]) != whole.result_key("data/t", "drums", seeds[1])
+    assert whole.result_key("data/t", "drums", seeds[0]) != whole.result_key("data/t", "drums", seeds[0], False)
 
 
 def test_broken_track_is_reported_and_skipped(tmp_path, caplog):
     write_dataset(tmp_path / "data")
     write_track(tmp_path / "data", "broken", {"organ": tone(), "drums": clicks(seconds=1.0)}, mixture=tone())
-    report = run_evaluation(plan_for(tmp_path, MIXTURE), {**TRACKS, "broken": ("drums", "organ")}, progress=False)
+    report = run_evaluation(plan_for(tmp_path, MIXTURE), {**TRACKS, "data/broken": ("drums", "organ")}, progress=False)
     assert len(report.records) == 4
-    assert [f["track"] for f in report.failures] == ["broken"]
+    assert [f["track"] for f in report.failures] == ["data/broken"]
     assert "stems differ from the mixture" in report.failures[0]["error"]
-    assert "skipped broken" in caplog.text
+    assert "skipped data/broken" in caplog.text
 
 
 def test_failing_method_is_skipped_and_not_cached(tmp_path, monkeypatch):
@@ -109,10 +114,54 @@ def test_tag_probabilities_of_estimate_and_true_stem_are_recorded(tmp_path, monk
 def test_worker_processes_give_the_same_results(tmp_path):
     write_dataset(tmp_path / "data")
     serial = run_evaluation(plan_for(tmp_path, MIXTURE), TRACKS, progress=False)
-    plan = EvalPlan(str(tmp_path / "data"), "folder", (MIXTURE,), str(tmp_path / "cache2"), bss=False)
-    parallel = run_evaluation(plan, TRACKS, jobs=2, progress=False)
+    parallel = run_evaluation(plan_for(tmp_path, MIXTURE, cache="cache2"), TRACKS, jobs=2, progress=False)
     assert parallel.computed == 4
     key = lambda r: (r["track"], r["source"])  # noqa: E731
     assert [r["si_sdr"] for r in sorted(parallel.records, key=key)] == pytest.approx(
         [r["si_sdr"] for r in sorted(serial.records, key=key)]
     )
+
+
+def fake_tagbox(spec):
+    """Half the mixture, and silence (declared absent) for piano; the seed scales the estimate."""
+
+    def run(mixture, sample_rate, source, track):
+        if source == "piano":
+            return Estimate(np.zeros_like(mixture), {"absent": True, "absent_threshold": 0.02})
+        return Estimate((0.5 + 0.1 * spec.seed) * mixture, {"absent": False, "absent_threshold": 0.02})
+
+    return run
+
+
+def test_seeded_methods_run_per_seed_and_absent_sources_are_asked_of_them_only(tmp_path, monkeypatch):
+    write_dataset(tmp_path / "data")
+    seeded = [MethodSpec("tagbox", "tagbox", (), seed) for seed in (0, 1)]
+    monkeypatch.setattr(runner, "_method", lambda spec, device: fake_tagbox(spec) if spec.kind == "tagbox" else
+                        runner.build_method(spec))
+    plan = plan_for(tmp_path, MIXTURE, *seeded)
+    absent = {"data/track_a": ("piano", "violin")}
+    report = run_evaluation(plan, TRACKS, progress=False, absent=absent)
+    assert report.computed == 4 + 8 + 4 and not report.failures
+    queries = [r for r in report.records if not r["present"]]
+    assert sorted((r["source"], r["seed"]) for r in queries) == [("piano", 0), ("piano", 1), ("violin", 0), ("violin", 1)]
+    assert all(r["track"] == "data/track_a" and "si_sdr" not in r for r in queries)
+    assert [r["absent"] for r in queries if r["source"] == "piano"] == [True, True]
+    assert all(r["energy_ratio"] == 0.0 for r in queries if r["source"] == "piano")
+    stems = [r for r in report.records if r["present"] and r["method"] == "tagbox"]
+    assert {r["seed"] for r in stems} == {0, 1} and all(r["absent"] is False for r in stems)
+    again = run_evaluation(plan, TRACKS, progress=False, absent=absent)
+    assert again.computed == 0 and sorted(again.records, key=str) == sorted(report.records, key=str)
+
+
+def test_tracks_of_two_roots_with_the_same_name_stay_apart(tmp_path):
+    write_dataset(tmp_path / "one")
+    write_track(tmp_path / "two", "track_a", {"organ": tone(220.0), "drums": clicks()})
+    roots = (DatasetRoot("one", str(tmp_path / "one"), "folder"), DatasetRoot("two", str(tmp_path / "two"), "folder"))
+    plan = EvalPlan(roots=roots, methods=(ORACLE,), cache_dir=str(tmp_path / "cache"), bss=False)
+    tracks = {"one/track_a": ("organ",), "two/track_a": ("organ",)}
+    first = run_evaluation(plan, tracks, progress=False)
+    assert first.computed == 2
+    scores = {r["track"]: r["si_sdr"] for r in first.records}
+    assert set(scores) == set(tracks) and scores["one/track_a"] != scores["two/track_a"]
+    cached = {r["track"]: r["si_sdr"] for r in run_evaluation(plan, tracks, progress=False).records}
+    assert cached == scores
