@@ -4,12 +4,13 @@
 """
 
 from tagbox.evaluation.datasets import Track, detect_layout, load_track, track_sources
-from tagbox.evaluation.methods import METHODS, MethodSpec, build_method
+from tagbox.evaluation.methods import METHODS, Estimate, MethodSpec, build_method
 from tagbox.evaluation.metrics import bss_sdr, si_sdr, si_sdr_improvement
 from tagbox.evaluation.runner import EvalPlan, run_evaluation
 
 __all__ = [
     "METHODS",
+    "Estimate",
     "EvalPlan",
     "MethodSpec",
     "Track",
