@@ -41,6 +41,9 @@ from tagbox.evaluation.selection import DatasetRoot, locate
 from tagbox.weights import CACHE_ENV
 
 logger = logging.getLogger(__name__)
+# The fields a cached result holds; bumped when they change (2: seed, present, sdri, the method's
+# info), so that results cached without a field are computed again instead of summarised as gaps.
+RECORD_VERSION = 2
 
 
 def default_cache_dir() -> Path:
@@ -65,6 +68,7 @@ class EvalPlan:
         root, track = locate(self.roots, track_id)
         description = {
             "tagbox": __version__,
+            "record": RECORD_VERSION,
             "dataset": str(Path(root.root).resolve()),
             "layout": root.layout,
             "track": track,
