@@ -17,6 +17,8 @@ if not SHARED.is_dir():
 # Tests resolve tagger weights through the mirror, never the network or the user's cache.
 os.environ.setdefault("TAGBOX_WEIGHTS_MIRROR", str(SHARED / "weights"))
 torch.set_num_threads(int(os.environ.get("TAGBOX_TEST_THREADS", "2")))
+# The commands size torch's threads from OMP_NUM_THREADS when it is set: keep them at the tests' count.
+os.environ.setdefault("OMP_NUM_THREADS", str(torch.get_num_threads()))
 
 
 @pytest.fixture(autouse=True)

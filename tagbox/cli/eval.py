@@ -16,8 +16,10 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from tagbox.cli import _threads
 from tagbox.device import resolve_device
 from tagbox.errors import TagboxError, UnknownNameError
+from tagbox.threads import check_threads, default_threads, use_threads
 
 logger = logging.getLogger(__name__)
 DEFAULT_METHODS = "tagbox,mixture,silence,oracle,hpss,repet"
@@ -85,6 +87,7 @@ def register(subparsers) -> None:
         "-d", "--device", default="cpu",
         help="torch device of the fooling check and of tagbox configurations that set none (default: cpu)",
     )
+    _threads.add_argument(parser, per="worker")
     parser.set_defaults(func=run)
 
 
@@ -182,6 +185,7 @@ def run(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         raise TagboxError("-j/--jobs must be at least 1")
     resolve_device(args.device)
+    check_threads(args.threads)
     if args.absent < 0:
         raise TagboxError("--absent must be at least 0")
     specs = method_specs(args.methods, args.config, args.seeds)
@@ -209,7 +213,10 @@ def run(args: argparse.Namespace) -> int:
         bss=bss_available(),
         device=args.device,
     )
-    report = run_evaluation(plan, tracks, jobs=args.jobs, absent=queries)
+    if args.jobs == 1:
+        use_threads(args.threads)
+    threads = args.threads or default_threads(args.jobs)
+    report = run_evaluation(plan, tracks, jobs=args.jobs, absent=queries, threads=threads)
     if not report.records:
         raise TagboxError(f"no results: all {len(tracks)} tracks failed (see the messages above)")
     rows = summary.summarize(report.records, labels)

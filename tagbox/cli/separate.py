@@ -8,11 +8,13 @@ from pathlib import Path
 from typing import Sequence
 
 from tagbox.audio import load_audio, save_audio
+from tagbox.cli import _threads
 from tagbox.errors import TagboxError
 from tagbox.latents import LATENTS
 from tagbox.objectives import OBJECTIVES
 from tagbox.separator import PRESETS, Separator
 from tagbox.sources import canonical_name
+from tagbox.threads import use_threads
 
 
 def _int_list(text: str) -> tuple[int, ...]:
@@ -62,6 +64,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("-d", "--device", default="cpu")
     parser.add_argument("--seed", type=int)
     parser.add_argument("--force", action="store_true", help="overwrite existing outputs")
+    _threads.add_argument(parser)
     parser.set_defaults(func=run, encoding="int16")
 
 
@@ -107,6 +110,7 @@ def _save_group(args: argparse.Namespace, paths: dict[str, Path], stems: dict, s
 
 
 def run(args: argparse.Namespace) -> int:
+    use_threads(args.threads)
     if len(set(args.sources)) != len(args.sources):
         raise TagboxError("a source was requested twice")
     clash = set(args.sources) & set(args.exclude)

@@ -13,10 +13,12 @@ import torch
 from tqdm import tqdm
 
 from tagbox.audio import check_audio, load_audio, resample
+from tagbox.cli import _threads
 from tagbox.device import resolve_device
 from tagbox.errors import TagboxError
 from tagbox.taggers import TAGGERS, load_tagger, predict_segments
 from tagbox.taggers.registry import config
+from tagbox.threads import use_threads
 
 DEFAULT_TAGGER = "mtat-musicnn"
 
@@ -38,6 +40,7 @@ def register(subparsers) -> None:
     parser.add_argument("--segments", type=float, metavar="SECONDS", help="tag each SECONDS-long segment separately")
     parser.add_argument("--json", action="store_true", help="print JSON: per file and tagger, tags sorted by probability")
     parser.add_argument("-d", "--device", default="cpu", help="torch device: cpu, cuda or cuda:N (default cpu)")
+    _threads.add_argument(parser)
     parser.set_defaults(func=run)
 
 
@@ -91,6 +94,7 @@ def format_file(result: dict, segmented: bool) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    use_threads(args.threads)
     if args.top < 1:
         raise TagboxError(f"--top must be at least 1, got {args.top}")
     if args.segments is not None and not args.segments > 0:

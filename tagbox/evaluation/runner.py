@@ -11,7 +11,8 @@ A track that cannot be loaded, or a method that fails on it, is recorded and ski
 are not cached, so the next run retries them.
 
 With ``jobs > 1`` tracks are spread over worker processes started with ``spawn`` (safe with
-torch), each limited to one OpenMP thread so that workers do not fight over cores.
+torch), each limited to ``threads`` OpenMP threads (one by default) so that workers do not
+fight over cores.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import hashlib
 import json
 import logging
 import os
+import sys
 import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -164,6 +166,7 @@ def run_evaluation(
     jobs: int = 1,
     progress: bool = True,
     absent: dict[str, tuple[str, ...]] | None = None,
+    threads: int = 1,
 ) -> EvalReport:
     """Evaluate every track (in ``jobs`` processes), logging load warnings and failures.
 
@@ -179,7 +182,9 @@ def run_evaluation(
             outcomes.append(_logged(evaluate_track(plan, name, sources, absent.get(name, ()))))
             bar.update()
     else:
-        with ProcessPoolExecutor(jobs, mp_context=get_context("spawn"), initializer=_one_thread) as pool:
+        with ProcessPoolExecutor(
+            jobs, mp_context=get_context("spawn"), initializer=_worker_threads, initargs=(threads,)
+        ) as pool:
             futures = [
                 pool.submit(evaluate_track, plan, name, sources, absent.get(name, ()))
                 for name, sources in track_sources.items()
@@ -269,9 +274,11 @@ def _probe(tagger_ids: tuple[str, ...], device: str) -> TagProbe:
     return TagProbe(tagger_ids, device=device)
 
 
-def _one_thread() -> None:
-    """Worker initializer: torch (imported later, by a method that needs it) starts with one thread."""
-    os.environ["OMP_NUM_THREADS"] = "1"
+def _worker_threads(threads: int) -> None:
+    """Worker initializer: torch (imported later, by a method that needs it) starts with ``threads``."""
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(threads)
 
 
 def _energy(signal: np.ndarray) -> float:
