@@ -34,9 +34,9 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from tagbox.audio import load_audio, resample
-from tagbox.sources import source_tags
-from tagbox.taggers import TAGGERS, Tagger, load_tagger, predict
+from tagbox.audio import load_audio
+from tagbox.taggers import TAGGERS
+from tagbox.taggers.ensemble import TaggerEnsemble
 
 SHARED = Path(os.environ.get("TAGBOX_SHARED", Path(__file__).resolve().parents[2] / "shared"))
 DEFAULT_DATA = SHARED / "data" / "synth-dev"
@@ -50,36 +50,26 @@ def pretrained_taggers() -> list[str]:
     return [tagger_id for tagger_id, spec in TAGGERS.items() if spec.pretrained]
 
 
-def mono16k(path: Path) -> torch.Tensor:
-    wav, sample_rate = load_audio(path)
-    return resample(torch.from_numpy(wav).mean(0), sample_rate, 16000)
-
-
-def tag(tagger: Tagger, path: Path) -> torch.Tensor:
-    """The tagger's probabilities for an audio file, every window filled."""
-    return predict(tagger, mono16k(path), wrap=True)
-
-
 def stem_probabilities(tagger_ids: list[str], data: Path) -> list[dict]:
-    """One row per (tagger, stem) the tagger can express: p on the stem alone and on its mixture."""
+    """One row per (tagger, stem) the tagger can express: p on the stem alone and on its mixture,
+    as :meth:`TaggerEnsemble.target_probability` gives it (the Separator's number)."""
     tracks = json.loads((data / "index.json").read_text())["tracks"]
     rows = []
-    with torch.no_grad(), tqdm(total=len(tagger_ids) * len(tracks), unit="track") as bar:
+    with tqdm(total=len(tagger_ids) * len(tracks), unit="track") as bar:
         for tagger_id in tagger_ids:
-            tagger = load_tagger(tagger_id)
+            ensemble = TaggerEnsemble.load(tagger_id)
             bar.set_description(tagger_id)
             for track in tracks:
-                mixture = tag(tagger, data / track["mixture"])
+                mixture, rate = load_audio(data / track["mixture"])
                 for stem in track["stems"]:
-                    tags = source_tags(stem, tagger.vocabulary)
-                    if not tags:
+                    p_mixture = ensemble.target_probability(mixture, rate, stem)
+                    if p_mixture is None:
                         continue
-                    columns = [tagger.tags.index(tag) for tag in tags]
-                    isolated = tag(tagger, data / track["dir"] / f"{stem}.flac")
+                    isolated, stem_rate = load_audio(data / track["dir"] / f"{stem}.flac")
                     rows.append({
                         "tagger": tagger_id, "source": stem, "track": track["id"],
-                        "p_isolated": float(isolated[columns].mean()),
-                        "p_mixture": float(mixture[columns].mean()),
+                        "p_isolated": ensemble.target_probability(isolated, stem_rate, stem),
+                        "p_mixture": p_mixture,
                     })
                 bar.update(1)
     return rows
@@ -137,7 +127,7 @@ def main() -> None:
         "_comment": (
             "How strongly each pretrained tagger recognises each source on its own. For every stem of the "
             "data set whose source the tagger's vocabulary can express (tagbox.sources.source_tags), the "
-            "mean probability of the source's tags (tagbox.taggers.predict, mono, resampled to 16 kHz, "
+            "mean probability of the source's tags (TaggerEnsemble.target_probability, mono, resampled to 16 kHz, "
             "wrapped around to fill whole tagger windows, mean over the windows) on the isolated stem and "
             "on its track's mixture, averaged per tagger and source. Written by bench/recognisability.py; "
             "read by tagbox.recognisability."

@@ -18,21 +18,22 @@ from typing import Callable, Sequence
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from tqdm import tqdm
 
 from tagbox import generators, sources
-from tagbox.audio import Resampler, check_audio, load_audio, resample
+from tagbox.apply import overlap_add, segment_count
+from tagbox.audio import check_audio, load_audio, resample
 from tagbox.device import resolve_device
 from tagbox.errors import TagboxError, UnknownNameError
 from tagbox.latents import LATENTS, LatentOptions, LatentSpace
-from tagbox.objectives import TagTarget, build_target
+from tagbox.objectives import build_target
 from tagbox.recognisability import weak_recognition_warning
-from tagbox.taggers import TAGGERS, frame, load_tagger, predict, wrap_to_windows
+from tagbox.steering import Steered, steer, steering_loss
+from tagbox.taggers import TAGGERS
+from tagbox.taggers.ensemble import TaggerEnsemble
 
 logger = logging.getLogger(__name__)
 
-TAGGER_RATE = 16000
 DEFAULT_TAGGERS = ("mtat-musicnn", "mtat-fcn")
 # When the default ensemble has no tag for a source (MTAT cannot name bass), the same pair of
 # architectures trained on the first vocabulary that can is added for that source.
@@ -63,14 +64,6 @@ class SeparationResult:
     probability_after: float = float("nan")
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
-
-
-@dataclass
-class _Steered:
-    """What one source is steered towards: a target for each tagger that can express it."""
-
-    source: str
-    targets: dict[str, TagTarget]
 
 
 class Separator:
@@ -146,22 +139,15 @@ class Separator:
             raise UnknownNameError(f"unknown latent '{latent}'; choose from {', '.join(LATENTS)}")
         if output_views not in ("all", "last"):
             raise UnknownNameError(f"unknown output_views '{output_views}'; choose 'all' or 'last'")
-        if short_audio not in ("wrap", "pad"):
-            raise UnknownNameError(f"unknown short_audio '{short_audio}'; choose 'wrap' or 'pad'")
         self.extend_taggers = taggers is None
         if taggers is None:
             taggers = DEFAULT_TAGGERS
         if isinstance(taggers, str):  # one id, as a config file or the eval's --config gives it
             taggers = [taggers]
-        if not taggers:
-            raise TagboxError("at least one tagger is needed")
         if segment is not None and segment <= 0:
             raise TagboxError(f"segment must be positive, got {segment}")
         if not 0 <= overlap < 1:
             raise TagboxError(f"overlap must be in [0, 1), got {overlap}")
-        unknown = [name for name in taggers if name not in TAGGERS]
-        if unknown:
-            raise UnknownNameError(f"unknown tagger '{unknown[0]}'; known taggers: {', '.join(TAGGERS)}")
         self.latent = latent
         self.space = LATENTS[latent]
         self.generator_id = generator
@@ -170,14 +156,8 @@ class Separator:
         self.lr = self.space.default_lr if lr is None else float(lr)
         self.objective = objective
         self.exclude = list(exclude)
-        self.windows = windows
-        if taggers_per_step is not None and taggers_per_step < 1:
-            raise TagboxError(f"taggers_per_step must be at least 1, got {taggers_per_step}")
-        self.taggers_per_step = taggers_per_step
         self.judge_rest = judge_rest
-        self.gain_jitter = gain_jitter
         self.output_views = output_views
-        self.short_audio = short_audio
         if not 0 <= average <= self.steps:
             raise TagboxError(f"average must be between 0 and steps ({self.steps}), got {average}")
         self.average = average
@@ -194,7 +174,10 @@ class Separator:
         )
         if latent == "vqvae":
             self.options.generator = generators.load(generator, device=self.device)
-        self.taggers = [load_tagger(name, device=self.device) for name in self.tagger_ids]
+        self.ensemble = TaggerEnsemble.load(
+            self.tagger_ids, device=self.device, windows=windows, short_audio=short_audio,
+            gain_jitter=gain_jitter, taggers_per_step=taggers_per_step,
+        )
         self._warned: set[str] = set()
 
     @classmethod
@@ -242,7 +225,7 @@ class Separator:
         )
         return by_source
 
-    # ------------------------------------------------------------------ steering
+    # ------------------------------------------------------------------ coordination
 
     def _separate(
         self, wav: torch.Tensor | np.ndarray, sample_rate: int, names: list[str]
@@ -251,34 +234,28 @@ class Separator:
         mixture = self._as_tensor(wav)
         steered = [self._steered(name, names) for name in names]
         rate = self.space.working_rate(sample_rate, self.options)
-        warnings = self._length_warnings(mixture.shape[-1], sample_rate, steered)
-        for weak in filter(None, (weak_recognition_warning(list(s.targets), s.source) for s in steered)):
-            self._warn_once(weak)
-            warnings.append(weak)
+        used = {tagger_id for s in steered for tagger_id in s.targets}
+        warnings = []
+        for message in [self.ensemble.short_audio_warning(mixture.shape[-1] / sample_rate, used),
+                        *(weak_recognition_warning(list(s.targets), s.source) for s in steered)]:
+            if message:
+                self._warn_once(message)
+                warnings.append(message)
         channels = mixture if rate == sample_rate else resample(mixture, sample_rate, rate)
-        resampler = Resampler(rate, TAGGER_RATE).to(self.device)
         options = dataclasses.replace(self.options, sources=len(names))
-
-        starts, length = self._segments(channels.shape[-1], rate)
-        bar = tqdm(total=len(starts) * self.steps, desc="+".join(names), unit="step",
-                   disable=not self.progress, leave=False)
         history: list[dict] = []
-        targets = torch.zeros(len(names), *channels.shape, device=self.device)
-        weight = torch.zeros(channels.shape[-1], device=self.device)
-        try:
-            for index, offset in enumerate(starts):
-                piece = channels[:, offset: offset + length]
-                estimate = self._steer(piece, rate, options, steered, resampler, history, bar, index)
-                fade = self._crossfade(piece.shape[-1], rate, first=index == 0, last=index == len(starts) - 1)
-                targets[..., offset: offset + piece.shape[-1]] += estimate * fade
-                weight[offset: offset + piece.shape[-1]] += fade
-        finally:
-            bar.close()
-        targets = targets / weight.clamp_min(1e-8)
+        segments = segment_count(channels.shape[-1], rate, self.segment, self.overlap)
+        with tqdm(total=segments * self.steps, desc="+".join(names), unit="step",
+                  disable=not self.progress, leave=False) as bar:
+            def one_segment(piece: torch.Tensor, index: int) -> torch.Tensor:
+                return self._steer(piece, rate, options, steered, history, bar, index)
+
+            targets = overlap_add(one_segment, channels, rate, outputs=len(names),
+                                  segment=self.segment, overlap=self.overlap)
         if rate != sample_rate:
             targets = resample(targets, rate, sample_rate)[..., : mixture.shape[-1]]
         seconds = time.perf_counter() - start
-        heard = self._tag(mixture.mean(0), sample_rate, {t for s in steered for t in s.targets})
+        heard = self.ensemble.tag(mixture.mean(0), sample_rate, used)
         return [
             self._result(mixture, sample_rate, heard, target, source, history, warnings, seconds)
             for target, source in zip(targets, steered)
@@ -290,7 +267,7 @@ class Separator:
         sample_rate: int,
         mixture_tags: dict[str, torch.Tensor] | None,
         target: torch.Tensor,
-        steered: _Steered,
+        steered: Steered,
         history: list[dict],
         warnings: list[str],
         seconds: float,
@@ -299,8 +276,8 @@ class Separator:
 
         ``mixture_tags`` are the taggers' probabilities on the mixture, shared by all sources.
         """
-        before = self._target_probability(mixture_tags, steered)
-        after = self._target_probability(self._tag(target.mean(0), sample_rate, steered.targets), steered)
+        before = _target_probability(mixture_tags, steered)
+        after = _target_probability(self.ensemble.tag(target.mean(0), sample_rate, steered.targets), steered)
         warnings = list(warnings)
         absent = before < self.absent_threshold and after < self.absent_threshold
         if absent:
@@ -318,15 +295,8 @@ class Separator:
         )
 
     def _steer(
-        self,
-        piece: torch.Tensor,
-        rate: int,
-        options: LatentOptions,
-        steered: list[_Steered],
-        resampler: Resampler,
-        history: list[dict],
-        bar: tqdm,
-        segment_index: int,
+        self, piece: torch.Tensor, rate: int, options: LatentOptions, steered: list[Steered],
+        history: list[dict], bar: tqdm, segment_index: int,
     ) -> torch.Tensor:
         """Optimise one segment's latent and return each source's estimate ``(S, C, T)``."""
         mono = piece.mean(0)
@@ -334,99 +304,27 @@ class Separator:
         if peak <= 0:
             return torch.zeros(len(steered), *piece.shape, device=self.device)
         space: LatentSpace = self.space(mono / peak, rate, options).to(self.device)
-        parameters = [p for p in space.parameters() if p.requires_grad]
-        optimiser = torch.optim.Adam(parameters, lr=self.lr)
-        averaged = [torch.zeros_like(p) for p in parameters]
         rng = torch.Generator(device="cpu").manual_seed(self.seed + segment_index)
-        for step in range(self.steps):
-            optimiser.zero_grad(set_to_none=True)
-            estimates = space.estimates()
-            rest = space.reference - estimates.sum(0) if self.judge_rest else None
-            loss, probability = self.loss(estimates, resampler, steered, rng, rest)
-            loss.backward()
-            optimiser.step()
-            if step >= self.steps - self.average:
-                for total, parameter in zip(averaged, parameters):
-                    total += parameter.detach()
-            record = {"segment": segment_index, "step": step, "loss": loss.item(), "probability": probability}
+
+        def loss(estimates: torch.Tensor, rest: torch.Tensor | None) -> tuple[torch.Tensor, float]:
+            return steering_loss(self.ensemble, estimates, rate, steered, rng, rest)
+
+        def on_step(step: int, value: float, probability: float) -> None:
+            record = {"segment": segment_index, "step": step, "loss": value, "probability": probability}
             history.append(record)
             bar.update(1)
-            bar.set_postfix(loss=f"{record['loss']:.3f}", p=f"{probability:.2f}")
+            bar.set_postfix(loss=f"{value:.3f}", p=f"{probability:.2f}")
             if self.callback is not None:
                 self.callback(record)
-        if self.average:
-            with torch.no_grad():
-                for parameter, total in zip(parameters, averaged):
-                    parameter.copy_(total / self.average)
+
+        steer(space, loss, steps=self.steps, lr=self.lr, average=self.average, judge_rest=self.judge_rest,
+              on_step=on_step)
         # Masks are scale-invariant; the scale matters only for decoded audio (no-mask mode).
         return space.apply(piece / peak, last_view_only=self.output_views == "last") * peak
 
-    def loss(
-        self,
-        estimates: torch.Tensor,
-        resampler: Resampler,
-        steered: list[_Steered],
-        rng: torch.Generator,
-        rest: torch.Tensor | None = None,
-    ) -> tuple[torch.Tensor, float]:
-        """Objective averaged over sources, taggers and views; and the mean target probability.
-
-        ``estimates`` is ``(sources, views, samples)``; every tagger hears all of them in one batch,
-        with ``rest (views, samples)`` if given, whose sources' tag probabilities count towards 0.
-        """
-        n_sources, n_views, _ = estimates.shape
-        batch = estimates.reshape(n_sources * n_views, -1)
-        if rest is not None:
-            batch = torch.cat([batch, rest])
-        audio = resampler(batch)
-        if self.gain_jitter:
-            decibels = (torch.rand(audio.shape[0], 1, generator=rng) * 2 - 1) * self.gain_jitter
-            audio = audio * (10 ** (decibels / 20)).to(audio.device)
-        losses, probabilities = [], []
-        for tagger in self._judges(steered, rng):
-            windows = self._windows(audio, tagger.input_length, rng)
-            count = windows.shape[1]
-            probs = tagger(windows.reshape(-1, tagger.input_length))
-            probs = probs.reshape(-1, n_views, count, len(tagger.tags)).mean(2)
-            for source_probs, source in zip(probs, steered):
-                target = source.targets.get(tagger.id)
-                if target is not None:
-                    losses.append(target.loss(source_probs).mean())
-                    probabilities.append(target.probability(source_probs).mean().item())
-            if rest is not None:
-                in_rest = torch.stack([
-                    s.targets[tagger.id].probability(probs[-1]) for s in steered if tagger.id in s.targets
-                ])
-                losses.append(F.binary_cross_entropy(in_rest, torch.zeros_like(in_rest)))
-        return torch.stack(losses).mean(), float(np.mean(probabilities))
-
-    def _judges(self, steered: list[_Steered], rng: torch.Generator) -> list:
-        """The taggers that judge this step: those that can express a source, or a random few."""
-        able = [tagger for tagger in self.taggers if any(tagger.id in s.targets for s in steered)]
-        if self.taggers_per_step is None or self.taggers_per_step >= len(able):
-            return able
-        chosen = torch.randperm(len(able), generator=rng)[: self.taggers_per_step].sort().values
-        return [able[i] for i in chosen.tolist()]
-
-    def _windows(self, audio: torch.Tensor, length: int, rng: torch.Generator) -> torch.Tensor:
-        """Tagger windows ``(batch, count, length)``: random offsets, or every window in turn.
-
-        Where whole windows are framed (audio shorter than a window, or ``windows=None``), the last
-        one is filled by wrapping the audio around with ``short_audio='wrap'``, from a random
-        point when windows are drawn at random, so that each step hears a different seam.
-        """
-        if self.windows is None or audio.shape[-1] <= length:
-            if self.short_audio == "wrap":
-                if self.windows is not None:
-                    audio = audio.roll(int(torch.randint(0, audio.shape[-1], (1,), generator=rng)), -1)
-                audio = wrap_to_windows(audio, length)
-            return frame(audio, length)
-        offsets = torch.randint(0, audio.shape[-1] - length + 1, (self.windows,), generator=rng)
-        return torch.stack([audio[:, o: o + length] for o in offsets.tolist()], dim=1)
-
     # ------------------------------------------------------------------ helpers
 
-    def _steered(self, source: str, names: Sequence[str]) -> _Steered:
+    def _steered(self, source: str, names: Sequence[str]) -> Steered:
         """Targets of ``source`` for each tagger; the other requested sources count as excluded."""
         if source in self.exclude:
             raise TagboxError(f"'{source}' is both the target and excluded (--not)")
@@ -444,22 +342,21 @@ class Separator:
             able = [tid for tid, spec in TAGGERS.items() if spec.pretrained and sources.source_tags(source, spec.vocabulary)]
             hint = f"; taggers that can: {', '.join(able)}" if able else ""
             raise TagboxError(f"no chosen tagger can express '{source}'{hint}")
-        return _Steered(source, targets)
+        return Steered(source, targets)
 
     def _taggers_for(self, source: str) -> list:
         """The taggers that judge ``source``: the chosen ones, or for a source the default ensemble
         cannot name, the fallback pair of the first vocabulary that can (loaded once, used for
         that source only, so other sources are judged as before)."""
-        chosen = [t for t in self.taggers if t.id in self.tagger_ids]
+        chosen = [t for t in self.ensemble.taggers if t.id in self.tagger_ids]
         if not self.extend_taggers or any(sources.source_tags(source, t.vocabulary) for t in chosen):
             return chosen
         for vocabulary in dict.fromkeys(spec.vocabulary for spec in TAGGERS.values() if spec.pretrained):
             names = [f"{vocabulary}-{arch}" for arch in FALLBACK_ARCHITECTURES if f"{vocabulary}-{arch}" in TAGGERS]
             if names and sources.source_tags(source, vocabulary):
                 self._warn_once(f"the default taggers have no tag for '{source}'; adding {', '.join(names)}, which can")
-                loaded = {t.id for t in self.taggers}
-                self.taggers += [load_tagger(name, device=self.device) for name in names if name not in loaded]
-                return [t for t in self.taggers if t.id in names]
+                self.ensemble.add(names)
+                return [t for t in self.ensemble.taggers if t.id in names]
         return chosen
 
     def _warn_once(self, message: str) -> None:
@@ -477,53 +374,9 @@ class Separator:
         check_audio(wav)
         return wav.to(self.device)
 
-    def _length_warnings(self, samples: int, sample_rate: int, steered: list[_Steered]) -> list[str]:
-        seconds = samples / sample_rate
-        used = {tagger_id for source in steered for tagger_id in source.targets}
-        window = max(t.input_length for t in self.taggers if t.id in used) / TAGGER_RATE
-        if self.windows is not None and seconds < window:
-            fill = "repeating it" if self.short_audio == "wrap" else "padding with silence"
-            message = f"audio is {seconds:.2f} s, shorter than a {window:.2f} s tagger window: {fill}"
-            self._warn_once(message)
-            return [message]
-        return []
 
-    def _segments(self, samples: int, rate: int) -> tuple[list[int], int]:
-        """Start offsets and length of the steered segments."""
-        if self.segment is None or samples <= self.segment * rate:
-            return [0], samples
-        length = int(self.segment * rate)
-        hop = max(1, int(length * (1 - self.overlap)))
-        starts = list(range(0, samples - length, hop)) + [samples - length]
-        return starts, length
-
-    def _crossfade(self, length: int, rate: int, first: bool, last: bool) -> torch.Tensor:
-        """Linear fade-in/out over the overlap, flat where a segment has no neighbour."""
-        fade = torch.ones(length, device=self.device)
-        if self.segment is None:
-            return fade
-        ramp = min(length // 2, int(self.segment * rate * self.overlap))
-        if ramp > 0:
-            line = torch.linspace(0, 1, ramp + 2, device=self.device)[1:-1]
-            if not first:
-                fade[:ramp] = line
-            if not last:
-                fade[-ramp:] = line.flip(0)
-        return fade
-
-    @torch.no_grad()
-    def _tag(self, mono: torch.Tensor, sample_rate: int, tagger_ids) -> dict[str, torch.Tensor] | None:
-        """Each named tagger's probabilities, averaged over every window of ``mono``; None if silent."""
-        if mono.abs().max() <= 0:
-            return None
-        audio = resample(mono, sample_rate, TAGGER_RATE)
-        wrap = self.short_audio == "wrap"
-        return {tagger.id: predict(tagger, audio, wrap=wrap) for tagger in self.taggers if tagger.id in tagger_ids}
-
-    @staticmethod
-    def _target_probability(tags: dict[str, torch.Tensor] | None, steered: _Steered) -> float:
-        """Mean probability of the source's own tags, averaged over its taggers (0 for silence)."""
-        if tags is None:
-            return 0.0
-        return float(np.mean([target.probability(tags[i]).item() for i, target in steered.targets.items()]))
-
+def _target_probability(tags: dict[str, torch.Tensor] | None, steered: Steered) -> float:
+    """Mean probability of the source's own tags, averaged over its taggers (0 for silence)."""
+    if tags is None:
+        return 0.0
+    return float(np.mean([target.probability(tags[i]).item() for i, target in steered.targets.items()]))

@@ -10,6 +10,7 @@ from tagbox.latents import LATENTS
 from tagbox.masks import STFT, ratio_mask
 from tagbox.objectives import build_target
 from tagbox.separator import Separator
+from tagbox.steering import steering_loss
 from tagbox.taggers import frame, load_tagger
 
 
@@ -148,7 +149,7 @@ def test_taggers_per_step_asks_a_random_subset_of_the_ensemble(monkeypatch):
     heard, calls_after_step = [], []
     separator = fast(taggers=["debug-tiny", "debug-tiny-jamendo"], steps=12, taggers_per_step=1,
                      callback=lambda record: calls_after_step.append(len(heard)))
-    for tagger in separator.taggers:
+    for tagger in separator.ensemble.taggers:
         monkeypatch.setattr(tagger, "forward", lambda x, t=tagger, f=tagger.forward: heard.append(t.id) or f(x))
     separator.separate_tensor(music(), 16000, "drums")
     assert calls_after_step == list(range(1, 13))  # one tagger call per step
@@ -169,16 +170,15 @@ def test_judge_rest_adds_the_sources_tags_in_the_rest_pushed_to_zero():
     separator = fast(windows=None)
     steered = [separator._steered("drums", ["drums"])]
     target = steered[0].targets["debug-tiny"]
-    tagger = separator.taggers[0]
+    tagger = separator.ensemble.taggers[0]
     estimates, rest = torch.rand(1, 1, 16000) - 0.5, torch.rand(1, 16000) - 0.5
-    identity = lambda audio: audio  # noqa: E731  (already at the tagger's rate)
     rng = torch.Generator().manual_seed(0)
-    loss, _ = separator.loss(estimates, identity, steered, rng, rest)
+    loss, _ = steering_loss(separator.ensemble, estimates, 16000, steered, rng, rest)
     on_estimate = target.loss(tagger(estimates[0])).mean()
     in_rest = target.probability(tagger(rest))
     expected = (on_estimate + torch.nn.functional.binary_cross_entropy(in_rest, torch.zeros_like(in_rest))) / 2
     assert loss.item() == pytest.approx(expected.item(), rel=1e-5)
-    assert separator.loss(estimates, identity, steered, rng)[0].item() == pytest.approx(on_estimate.item(), rel=1e-5)
+    assert steering_loss(separator.ensemble, estimates, 16000, steered, rng)[0].item() == pytest.approx(on_estimate.item(), rel=1e-5)
 
 
 def test_a_single_tagger_id_may_be_given_as_a_string():
@@ -263,7 +263,7 @@ def test_the_default_ensemble_adds_taggers_that_can_name_a_source_it_cannot(capl
     x = music(16000, 1.0)
     bass = separator.separate_tensor(x, 16000, "bass")
     assert "adding jamendo-musicnn, jamendo-fcn" in caplog.text
-    assert {t.id for t in separator.taggers} >= {"jamendo-musicnn", "jamendo-fcn"}
+    assert {t.id for t in separator.ensemble.taggers} >= {"jamendo-musicnn", "jamendo-fcn"}
     assert 0 <= bass.probability_before <= 1
     steered = separator._steered("drums", ["drums"])
     assert set(steered.targets) == {"mtat-musicnn", "mtat-fcn"}

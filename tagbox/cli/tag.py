@@ -16,7 +16,9 @@ from tagbox.audio import check_audio, load_audio, resample
 from tagbox.cli import _threads
 from tagbox.device import resolve_device
 from tagbox.errors import TagboxError
-from tagbox.taggers import TAGGERS, load_tagger, predict_segments
+from tagbox.taggers import TAGGERS
+from tagbox.taggers.ensemble import TaggerEnsemble
+from tagbox.taggers.frontend import SAMPLE_RATE
 from tagbox.taggers.registry import config
 from tagbox.threads import use_threads
 
@@ -29,7 +31,7 @@ def register(subparsers) -> None:
         help="show the top tags of audio files",
         description="Tag audio files with pretrained taggers: the audio is mixed to mono, resampled to "
         "16 kHz, and the tag probabilities averaged over the taggers' windows (the whole file, or each "
-        "segment with --segments).",
+        "segment with --segments); audio shorter than a window is repeated to fill it, as when separating.",
     )
     parser.add_argument("files", nargs="+", metavar="FILE", type=Path, help="audio files (wav, flac, ...)")
     parser.add_argument(
@@ -50,24 +52,19 @@ def top_tags(tags: list[str], probs: torch.Tensor, n: int) -> list[dict]:
     return [{"tag": tags[i], "probability": round(v, 4)} for v, i in zip(values.tolist(), indices.tolist())]
 
 
-def tag_file(path: Path, taggers: list, top: int, segment_seconds: float | None) -> dict:
+def tag_file(path: Path, ensemble: TaggerEnsemble, top: int, segment_seconds: float | None) -> dict:
     """Top tags of one file for each tagger, per segment (one segment covering it all by default)."""
     wav, sample_rate = load_audio(path)
     check_audio(wav, what=str(path))
-    device = taggers[0].spec_bn.running_mean.device
-    mono = resample(torch.from_numpy(wav).to(device).mean(0), sample_rate, taggers[0].sample_rate)
+    mono = resample(torch.from_numpy(wav).to(ensemble.device).mean(0), sample_rate, SAMPLE_RATE)
     duration = wav.shape[-1] / sample_rate
-    segment = mono.shape[-1] if segment_seconds is None else max(1, round(segment_seconds * taggers[0].sample_rate))
-    results = {}
-    with torch.inference_mode():
-        for tagger in taggers:
-            probs = predict_segments(tagger, mono, segment)
-            results[tagger.id] = [top_tags(tagger.tags, p, top) for p in probs]
+    segment = mono.shape[-1] if segment_seconds is None else max(1, round(segment_seconds * SAMPLE_RATE))
+    heard = [ensemble.probabilities(piece, SAMPLE_RATE) for piece in mono.split(segment)]
     step = duration if segment_seconds is None else segment_seconds
     segments = [
         {"start": round(i * step, 3), "end": round(min((i + 1) * step, duration), 3),
-         "taggers": {tagger_id: ranked[i] for tagger_id, ranked in results.items()}}
-        for i in range(len(next(iter(results.values()))))
+         "taggers": {t.id: top_tags(t.tags, probabilities[t.id], top) for t in ensemble.taggers}}
+        for i, probabilities in enumerate(heard)
     ]
     return {"path": str(path), "duration": round(duration, 3), "segments": segments}
 
@@ -102,11 +99,10 @@ def run(args: argparse.Namespace) -> int:
     tagger_ids = list(dict.fromkeys(args.taggers or [DEFAULT_TAGGER]))
     for tagger_id in tagger_ids:  # a typo fails before any weights or audio are loaded
         config(tagger_id)
-    device = resolve_device(args.device)
-    taggers = [load_tagger(tagger_id, device=device) for tagger_id in tagger_ids]
+    ensemble = TaggerEnsemble.load(tagger_ids, device=resolve_device(args.device))
     results = []
     for path in tqdm(args.files, desc="tagging", unit="file", disable=None if len(args.files) > 1 else True):
-        result = tag_file(path, taggers, args.top, args.segments)
+        result = tag_file(path, ensemble, args.top, args.segments)
         if args.json:
             results.append(result)
         else:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from tagbox.errors import UnknownNameError
-
 DEFAULT_TAGGER = "mtat-musicnn"
 # "Far above" is measured in log-odds, because probabilities saturate: a true stem the tagger
 # already rates 0.7 cannot be beaten by 0.25 in probability, but 0.88 is 3x its odds.
@@ -33,35 +31,9 @@ def is_fooled(p_estimate: float | None, p_stem: float | None, si_sdri: float) ->
     return log_odds(p_estimate) - log_odds(p_stem) >= FOOLING_LOG_ODDS and si_sdri < FOOLING_MAX_SI_SDRI_DB
 
 
-class TagProbe:
-    """Target-tag probability of audio, defined as the Separator reports it: the mean probability
-    of the source's own tags (e.g. drums, beat, beats), averaged over the tagger's windows of the
-    mono downmix at 16 kHz, then over the taggers whose vocabulary has a tag for the source.
-    ``None`` when none has. The taggers run on ``device``; the audio is moved there."""
+def probe(tagger_ids: tuple[str, ...], device: str = "cpu"):
+    """The ensemble whose :meth:`~tagbox.taggers.ensemble.TaggerEnsemble.target_probability` the
+    check reads: the number the Separator reports, for the same audio (windows filled the same way)."""
+    from tagbox.taggers.ensemble import TaggerEnsemble
 
-    def __init__(self, tagger_ids: tuple[str, ...], device: str = "cpu"):
-        from tagbox.taggers import load_tagger
-
-        self.device = device
-        self.taggers = [load_tagger(tagger_id, device=device) for tagger_id in tagger_ids]
-
-    def target_probability(self, audio: np.ndarray, sample_rate: int, source: str) -> float | None:
-        import torch
-
-        from tagbox.audio import resample
-        from tagbox.sources import source_tags
-        from tagbox.taggers import predict
-
-        mono = torch.as_tensor(np.asarray(audio, dtype=np.float32).mean(axis=0), device=self.device)
-        values = []
-        for tagger in self.taggers:
-            try:
-                tags = source_tags(source, tagger.vocabulary)
-            except UnknownNameError:  # a dataset's own stem name (e.g. Slakh "brass"): no tag for it
-                return None
-            if not tags:
-                continue
-            with torch.no_grad():
-                probabilities = predict(tagger, resample(mono, sample_rate, tagger.sample_rate))
-            values.append(float(probabilities[[tagger.tags.index(tag) for tag in tags]].mean()))
-        return float(np.mean(values)) if values else None
+    return TaggerEnsemble.load(tagger_ids, device=device)

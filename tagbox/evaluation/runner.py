@@ -36,7 +36,7 @@ from tqdm import tqdm
 
 from tagbox import __version__
 from tagbox.evaluation.datasets import load_track
-from tagbox.evaluation.fooling import TagProbe
+from tagbox.evaluation.fooling import probe as load_probe
 from tagbox.evaluation.methods import DECIDES_ABSENCE, MethodSpec, build_method
 from tagbox.evaluation.metrics import bss_sdr, si_sdr
 from tagbox.evaluation.selection import DatasetRoot, locate
@@ -79,6 +79,8 @@ class EvalPlan:
             "duration": self.duration,
             "method": method.key(),
             "taggers": list(self.taggers),
+            # How the fooling check fills short windows (it padded them before TaggerEnsemble).
+            "probe": "wrap",
             "bss": self.bss,
         }
         if self.device != "cpu":  # another device rounds differently; CPU keys stay as they were
@@ -216,7 +218,7 @@ def _logged(outcome: TrackOutcome) -> TrackOutcome:
     return outcome
 
 
-def _reference_scores(plan: EvalPlan, track, source: str, probe: TagProbe | None) -> dict:
+def _reference_scores(plan: EvalPlan, track, source: str, probe) -> dict:
     """Per (track, source): the mixture's SI-SDR and SDR, and the true stem's tag probability."""
     stem = track.stems[source]
     return {
@@ -227,7 +229,7 @@ def _reference_scores(plan: EvalPlan, track, source: str, probe: TagProbe | None
 
 
 def _evaluate(
-    plan: EvalPlan, track, source: str, spec: MethodSpec, reference: dict | None, probe: TagProbe | None
+    plan: EvalPlan, track, source: str, spec: MethodSpec, reference: dict | None, probe
 ) -> dict:
     """One result; ``reference`` is None for a source the track lacks (nothing to score against)."""
     method = _method(spec, plan.device)
@@ -270,8 +272,8 @@ def _method(spec: MethodSpec, device: str):
 
 
 @lru_cache(maxsize=None)
-def _probe(tagger_ids: tuple[str, ...], device: str) -> TagProbe:
-    return TagProbe(tagger_ids, device=device)
+def _probe(tagger_ids: tuple[str, ...], device: str):
+    return load_probe(tagger_ids, device=device)
 
 
 def _worker_threads(threads: int) -> None:

@@ -9,7 +9,7 @@ published checkpoints exactly and to be differentiable with respect to the input
 from tagbox.taggers.base import Tagger
 from tagbox.taggers.registry import TAGGERS, TaggerConfig, build_tagger, load_tagger
 from tagbox.taggers.vocabularies import VOCABULARIES, vocabulary_tags
-from tagbox.taggers.windows import frame, predict, predict_segments, wrap_to_windows
+from tagbox.taggers.windows import frame, predict, wrap_to_windows
 
 __all__ = [
     "TAGGERS",
@@ -20,7 +20,6 @@ __all__ = [
     "frame",
     "load_tagger",
     "predict",
-    "predict_segments",
     "vocabulary_tags",
     "wrap_to_windows",
 ]

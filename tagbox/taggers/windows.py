@@ -50,15 +50,3 @@ def predict(tagger: Tagger, wav16k: torch.Tensor | np.ndarray, wrap: bool = Fals
     per_batch = max(1, _BATCH_SAMPLES // tagger.input_length)
     return torch.cat([tagger(batch) for batch in windows.split(per_batch)]).mean(0)
 
-
-def predict_segments(tagger: Tagger, wav16k: torch.Tensor | np.ndarray, segment_length: int) -> torch.Tensor:
-    """:func:`predict` on each consecutive ``segment_length``-sample segment -> (n_segments, len(tags)).
-
-    The last segment may be shorter; it is zero-padded to a whole window like any other input.
-    """
-    if segment_length <= 0:
-        raise AudioError(f"segments must be at least one sample long, got {segment_length}")
-    wav = torch.as_tensor(wav16k, dtype=torch.float32)
-    if wav.dim() != 1:
-        raise AudioError(f"predict takes a mono waveform of shape (samples,), got {tuple(wav.shape)}")
-    return torch.stack([predict(tagger, segment) for segment in wav.split(segment_length)])

@@ -9,7 +9,6 @@ from tagbox.taggers import (
     build_tagger,
     frame,
     predict,
-    predict_segments,
     wrap_to_windows,
 )
 
@@ -62,13 +61,3 @@ def test_predict_accepts_numpy_and_rejects_multichannel():
     assert predict(tagger, np.zeros(100, dtype=np.float64)).shape == (50,)
     with pytest.raises(AudioError, match="mono"):
         predict(tagger, torch.zeros(2, 16000))
-
-
-def test_predict_segments_tags_each_segment_on_its_own():
-    tagger = build_tagger("debug-tiny")
-    wav = torch.randn(40000) * 0.1
-    probs = predict_segments(tagger, wav, 24000)
-    assert probs.shape == (2, 50)
-    torch.testing.assert_close(probs[1], predict(tagger, wav[24000:]))
-    with pytest.raises(AudioError, match="at least one sample"):
-        predict_segments(tagger, wav, 0)

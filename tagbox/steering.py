@@ -1,0 +1,102 @@
+"""The steering loop: Adam moves a latent space until the taggers hear the source in its estimates.
+
+Nothing but the latent is trained. Each step renders the estimates (one per source and STFT
+view), resamples them to 16 kHz, lets the tagger ensemble judge them, and takes the objective's
+cross-entropy (:mod:`tagbox.objectives`). With ``rest`` the taggers also hear what the estimates
+leave of the mixture, whose source tags are pushed to 0, so that keeping most of the mixture in
+the estimate no longer pays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from tagbox.latents import LatentSpace
+from tagbox.objectives import TagTarget
+from tagbox.taggers.ensemble import TaggerEnsemble
+
+
+@dataclass
+class Steered:
+    """What one source is steered towards: a target for each tagger that can express it."""
+
+    source: str
+    targets: dict[str, TagTarget]
+
+
+def steering_loss(
+    ensemble: TaggerEnsemble,
+    estimates: torch.Tensor,
+    rate: int,
+    steered: list[Steered],
+    rng: torch.Generator,
+    rest: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, float]:
+    """Objective averaged over sources, taggers and views; and the mean target probability.
+
+    ``estimates`` is ``(sources, views, samples)`` at ``rate``; every tagger hears all of them in
+    one batch, with ``rest (views, samples)`` if given, whose sources' tag probabilities count
+    towards 0.
+    """
+    n_sources, n_views, _ = estimates.shape
+    batch = estimates.reshape(n_sources * n_views, -1)
+    if rest is not None:
+        batch = torch.cat([batch, rest])
+    audio = ensemble.to_tagger_rate(batch, rate)
+    able = {tagger_id for s in steered for tagger_id in s.targets}
+    losses, probabilities = [], []
+    for tagger, heard in ensemble.judge(audio, able, rng):
+        probs = heard.reshape(-1, n_views, heard.shape[-1])
+        for source_probs, source in zip(probs, steered):
+            target = source.targets.get(tagger.id)
+            if target is not None:
+                losses.append(target.loss(source_probs).mean())
+                probabilities.append(target.probability(source_probs).mean().item())
+        if rest is not None:
+            in_rest = torch.stack([
+                s.targets[tagger.id].probability(probs[-1]) for s in steered if tagger.id in s.targets
+            ])
+            losses.append(F.binary_cross_entropy(in_rest, torch.zeros_like(in_rest)))
+    return torch.stack(losses).mean(), float(np.mean(probabilities))
+
+
+def steer(
+    space: LatentSpace,
+    loss: Callable[[torch.Tensor, torch.Tensor | None], tuple[torch.Tensor, float]],
+    *,
+    steps: int,
+    lr: float,
+    average: int = 0,
+    judge_rest: bool = False,
+    on_step: Callable[[int, float, float], None] | None = None,
+) -> None:
+    """Run ``steps`` Adam steps on ``space``'s trainable parameters, minimising
+    ``loss(estimates, rest)``; ``on_step(step, loss, probability)`` follows each step.
+
+    With ``average`` the space ends at the mean of its parameters over the last ``average``
+    steps (instead of the last step's), which smooths out the noise of random tagger windows.
+    """
+    parameters = [p for p in space.parameters() if p.requires_grad]
+    optimiser = torch.optim.Adam(parameters, lr=lr)
+    averaged = [torch.zeros_like(p) for p in parameters]
+    for step in range(steps):
+        optimiser.zero_grad(set_to_none=True)
+        estimates = space.estimates()
+        rest = space.reference - estimates.sum(0) if judge_rest else None
+        value, probability = loss(estimates, rest)
+        value.backward()
+        optimiser.step()
+        if step >= steps - average:
+            for total, parameter in zip(averaged, parameters):
+                total += parameter.detach()
+        if on_step is not None:
+            on_step(step, value.item(), probability)
+    if average:
+        with torch.no_grad():
+            for parameter, total in zip(parameters, averaged):
+                parameter.copy_(total / average)

@@ -1,0 +1,51 @@
+import torch
+from torch import nn
+
+from tagbox.steering import steer
+
+
+class Point(nn.Module):
+    """A one-parameter 'latent space': its estimate is the parameter itself."""
+
+    def __init__(self):
+        super().__init__()
+        self.value = nn.Parameter(torch.zeros(1, 1, 4))
+        self.register_buffer("reference", torch.ones(1, 4))
+
+    def estimates(self):
+        return self.value
+
+
+def test_steer_minimises_the_loss_and_reports_every_step():
+    space, seen = Point(), []
+    target = torch.full((1, 1, 4), 0.5)
+
+    def loss(estimates, rest):
+        assert rest is None
+        return (estimates - target).pow(2).mean(), 0.0
+
+    steer(space, loss, steps=200, lr=0.05, on_step=lambda step, value, p: seen.append((step, value)))
+    torch.testing.assert_close(space.value.detach(), target, atol=1e-2, rtol=0)
+    assert [s for s, _ in seen] == list(range(200)) and seen[-1][1] < seen[0][1]
+
+
+def test_judge_rest_passes_what_the_estimates_leave_of_the_reference():
+    space, rests = Point(), []
+
+    def loss(estimates, rest):
+        rests.append(rest.detach().clone())
+        return estimates.sum(), 0.0
+
+    steer(space, loss, steps=1, lr=0.1, judge_rest=True)
+    torch.testing.assert_close(rests[0], torch.ones(1, 4))
+
+
+def test_average_ends_at_the_mean_of_the_last_steps():
+    space, values = Point(), []
+
+    def loss(estimates, rest):
+        return estimates.sum(), 0.0  # constant gradient: Adam moves by lr each step
+
+    steer(space, loss, steps=4, lr=1.0, average=2,
+          on_step=lambda *_: values.append(space.value.detach().clone()))
+    torch.testing.assert_close(space.value.detach(), (values[-1] + values[-2]) / 2)
