@@ -1,6 +1,6 @@
 """What the taggers are asked to hear: target tag distributions and their losses.
 
-``tagbox`` is the reference objective: a multi-hot target over the whole vocabulary (the
+``reference`` is the reference implementation's objective: a multi-hot target over the whole vocabulary (the
 source's tags 1, every other tag 0) and binary cross-entropy on every tag, so genre and mood
 tags are pushed to 0 too. ``focused`` asks only what a separation should change: the source's
 tags up, the tags of other sources (and any the user excludes) down, everything else ignored.
@@ -39,7 +39,7 @@ class TagTarget:
         return probs[..., self.positives].mean(-1)
 
 
-def _tagbox_weights(tags: Sequence[str], positives: set[str], negatives: set[str]) -> list[float]:
+def _reference_weights(tags: Sequence[str], positives: set[str], negatives: set[str]) -> list[float]:
     return [1.0] * len(tags)
 
 
@@ -48,7 +48,7 @@ def _focused_weights(tags: Sequence[str], positives: set[str], negatives: set[st
 
 
 OBJECTIVES: dict[str, Callable[[Sequence[str], set[str], set[str]], list[float]]] = {
-    "tagbox": _tagbox_weights,
+    "reference": _reference_weights,
     "focused": _focused_weights,
 }
 

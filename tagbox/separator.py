@@ -23,8 +23,10 @@ from tqdm import tqdm
 from tagbox import generators, sources
 from tagbox.apply import overlap_add, segment_count
 from tagbox.audio import check_audio, load_audio, resample
+from tagbox.config import SeparatorConfig
+from tagbox.config import preset as named_preset
 from tagbox.device import resolve_device
-from tagbox.errors import TagboxError, UnknownNameError
+from tagbox.errors import TagboxError
 from tagbox.latents import LATENTS, LatentOptions, LatentSpace
 from tagbox.objectives import build_target
 from tagbox.recognisability import weak_recognition_warning
@@ -34,20 +36,9 @@ from tagbox.taggers.ensemble import TaggerEnsemble
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_TAGGERS = ("mtat-musicnn", "mtat-fcn")
 # When the default ensemble has no tag for a source (MTAT cannot name bass), the same pair of
 # architectures trained on the first vocabulary that can is added for that source.
 FALLBACK_ARCHITECTURES = ("musicnn", "fcn")
-
-PRESETS: dict[str, dict] = {
-    # What the reference implementation does: Jukebox, codebook re-initialised from the song
-    # and EMA-updated, all-tag BCE, every non-overlapping tagger window, last FFT size's output.
-    "faithful": dict(
-        latent="vqvae", generator="jukebox-5b", codebook="tagbox", objective="tagbox",
-        windows=None, output_views="last", short_audio="pad", lr=5.0, steps=100,
-    ),
-    "default": dict(),
-}
 
 
 @dataclass
@@ -69,128 +60,48 @@ class SeparationResult:
 class Separator:
     """Separate sources named by tags, steering a latent space with pretrained taggers.
 
-    Args:
-        latent: ``nmf`` (mixture dictionary gains), ``vqvae`` (generator latents, TagBox) or
-            ``mask`` (free mask, the negative control).
-        generator: generator id for the ``vqvae`` latent.
-        taggers: tagger ids; each hears the source in its own vocabulary. The default (None) pairs
-            MTAT musicnn (3 s windows) with MTAT FCN (29 s, the clip wrapped around to fill
-            it): measured on synth-dev, the pair separates better than musicnn alone. For a
-            source MTAT cannot name (``bass``), the default adds the musicnn and FCN taggers of
-            the first vocabulary that can (MTG-Jamendo); chosen taggers are never extended.
-        steps, lr: Adam steps and learning rate (default: the latent's own).
-        fft_sizes: STFT sizes of the ratio masks (``vqvae`` latent).
-        mask: with False, the ``vqvae`` latent returns the decoded audio (style transfer).
-        codebook: ``frozen`` or ``tagbox`` (the reference's re-initialised EMA codebook).
-        objective: ``focused`` or ``tagbox`` (all-tag BCE, as the reference).
-        exclude: sources or tags to push down as well (``focused``).
-        windows: tagger windows per step at random offsets; None takes every non-overlapping
-            window (the reference's framing).
-        taggers_per_step: how many taggers of the ensemble judge each step, drawn at random
-            (None: all of them); an ensemble of slow taggers then costs what one does per step.
-        judge_rest: the taggers also hear the rest (mixture minus the estimates), whose source
-            tags are pushed to 0, so keeping most of the mixture in the estimate no longer pays.
-        gain_jitter: the taggers hear each estimate at a random gain within +-this many dB, a
-            different one each step, so the latent cannot win by loudness alone.
-        short_audio: how a clip shorter than a tagger window fills it: ``wrap`` repeats it (FCN and
-            CRNN hear 29 s and barely respond to a padded 10 s clip), ``pad`` adds silence, as the
-            reference does.
-        average: the output uses the mean of the latent over the last this many steps (0: the
-            last step's), which smooths out the noise of the random tagger windows.
-        output_views: ``all`` averages the estimates of every FFT size, ``last`` keeps the last
-            one, as the reference does.
-        components, time_knots: size of the ``nmf`` latent.
-        segment, overlap: seconds per steered segment and the cross-faded fraction between
-            segments, so memory stays flat in track length.
-        absent_threshold: target probability under which a source counts as absent, both on
-            the mixture and after steering; its target is then silence.
+    Configured by a :class:`~tagbox.config.SeparatorConfig` (``config``, default the default
+    preset) with any of its fields overridden by keyword (``Separator(steps=50)``). ``device``,
+    ``progress`` and ``callback`` (called with each step's record) change how it runs, not what
+    it returns. Unusable settings fail here, before any model is loaded.
     """
 
     def __init__(
         self,
-        latent: str = "nmf",
-        generator: str = "compact",
-        taggers: str | Sequence[str] | None = None,
-        steps: int | None = None,
-        lr: float | None = None,
-        fft_sizes: Sequence[int] = (2048, 1024, 512),
-        mask: bool = True,
-        codebook: str = "frozen",
-        objective: str = "tagbox",
-        exclude: Sequence[str] = (),
-        windows: int | None = 2,
-        taggers_per_step: int | None = None,
-        judge_rest: bool = False,
-        gain_jitter: float = 0.0,
-        output_views: str = "all",
-        short_audio: str = "wrap",
-        average: int = 0,
-        components: int = 32,
-        time_knots: int = 1,
-        segment: float | None = 30.0,
-        overlap: float = 0.25,
-        absent_threshold: float = 0.02,
+        config: SeparatorConfig | None = None,
+        *,
         device: str | torch.device = "cpu",
-        seed: int = 0,
         progress: bool = True,
         callback: Callable[[dict], None] | None = None,
+        **settings,
     ):
-        if latent not in LATENTS:
-            raise UnknownNameError(f"unknown latent '{latent}'; choose from {', '.join(LATENTS)}")
-        if output_views not in ("all", "last"):
-            raise UnknownNameError(f"unknown output_views '{output_views}'; choose 'all' or 'last'")
-        self.extend_taggers = taggers is None
-        if taggers is None:
-            taggers = DEFAULT_TAGGERS
-        if isinstance(taggers, str):  # one id, as a config file or the eval's --config gives it
-            taggers = [taggers]
-        if segment is not None and segment <= 0:
-            raise TagboxError(f"segment must be positive, got {segment}")
-        if not 0 <= overlap < 1:
-            raise TagboxError(f"overlap must be in [0, 1), got {overlap}")
-        self.latent = latent
-        self.space = LATENTS[latent]
-        self.generator_id = generator
-        self.tagger_ids = list(taggers)
-        self.steps = self.space.default_steps if steps is None else int(steps)
-        self.lr = self.space.default_lr if lr is None else float(lr)
-        self.objective = objective
-        self.exclude = list(exclude)
-        self.judge_rest = judge_rest
-        self.output_views = output_views
-        if not 0 <= average <= self.steps:
-            raise TagboxError(f"average must be between 0 and steps ({self.steps}), got {average}")
-        self.average = average
-        self.segment = segment
-        self.overlap = overlap
-        self.absent_threshold = absent_threshold
+        self.config = config = (config or SeparatorConfig()).replace(**settings)
         self.device = resolve_device(device)
-        self.seed = seed
+        self.space = LATENTS[config.latent]
+        self.steps, self.lr = config.resolved_steps_lr()
         self.progress = progress
         self.callback = callback
         self.options = LatentOptions(
-            fft_sizes=tuple(int(n) for n in fft_sizes), mask=mask, codebook=codebook,
-            components=components, time_knots=time_knots, seed=seed,
+            fft_sizes=config.fft_sizes, mask=config.mask, codebook=config.codebook,
+            components=config.components, time_knots=config.time_knots, seed=config.seed,
         )
-        if latent == "vqvae":
-            self.options.generator = generators.load(generator, device=self.device)
+        if config.latent == "vqvae":
+            self.options.generator = generators.load(config.generator, device=self.device)
         self.ensemble = TaggerEnsemble.load(
-            self.tagger_ids, device=self.device, windows=windows, short_audio=short_audio,
-            gain_jitter=gain_jitter, taggers_per_step=taggers_per_step,
+            config.tagger_ids, device=self.device, windows=config.windows, short_audio=config.short_audio,
+            gain_jitter=config.gain_jitter, taggers_per_step=config.taggers_per_step,
         )
         self._warned: set[str] = set()
 
     @classmethod
     def from_preset(cls, preset: str, **overrides) -> "Separator":
         """A separator configured by a named preset (``faithful``, ``default``) plus overrides."""
-        if preset not in PRESETS:
-            raise UnknownNameError(f"unknown preset '{preset}'; choose from {', '.join(PRESETS)}")
-        return cls(**{**PRESETS[preset], **overrides})
+        return cls(named_preset(preset), **overrides)
 
     @property
     def name(self) -> str:
         """Short name of the model behind the estimates, used for output folders."""
-        return self.generator_id if self.latent == "vqvae" else self.latent
+        return self.config.generator if self.config.latent == "vqvae" else self.config.latent
 
     # ------------------------------------------------------------------ public API
 
@@ -215,7 +126,7 @@ class Separator:
         if len(set(names)) != len(names):
             raise TagboxError("a source was requested twice")
         if not self.space.joint:
-            raise TagboxError(f"joint separation needs the nmf latent, not '{self.latent}'")
+            raise TagboxError(f"joint separation needs the nmf latent, not '{self.config.latent}'")
         results = self._separate(wav, sample_rate, list(names))
         rest = results[0].target + results[0].residual - sum(r.target for r in results)
         by_source = {r.source: r for r in results}
@@ -244,14 +155,14 @@ class Separator:
         channels = mixture if rate == sample_rate else resample(mixture, sample_rate, rate)
         options = dataclasses.replace(self.options, sources=len(names))
         history: list[dict] = []
-        segments = segment_count(channels.shape[-1], rate, self.segment, self.overlap)
+        segments = segment_count(channels.shape[-1], rate, self.config.segment, self.config.overlap)
         with tqdm(total=segments * self.steps, desc="+".join(names), unit="step",
                   disable=not self.progress, leave=False) as bar:
             def one_segment(piece: torch.Tensor, index: int) -> torch.Tensor:
                 return self._steer(piece, rate, options, steered, history, bar, index)
 
             targets = overlap_add(one_segment, channels, rate, outputs=len(names),
-                                  segment=self.segment, overlap=self.overlap)
+                                  segment=self.config.segment, overlap=self.config.overlap)
         if rate != sample_rate:
             targets = resample(targets, rate, sample_rate)[..., : mixture.shape[-1]]
         seconds = time.perf_counter() - start
@@ -279,7 +190,7 @@ class Separator:
         before = _target_probability(mixture_tags, steered)
         after = _target_probability(self.ensemble.tag(target.mean(0), sample_rate, steered.targets), steered)
         warnings = list(warnings)
-        absent = before < self.absent_threshold and after < self.absent_threshold
+        absent = before < self.config.absent_threshold and after < self.config.absent_threshold
         if absent:
             message = (
                 f"the taggers hear no '{steered.source}' in this mixture (p={before:.3f}) and "
@@ -304,7 +215,7 @@ class Separator:
         if peak <= 0:
             return torch.zeros(len(steered), *piece.shape, device=self.device)
         space: LatentSpace = self.space(mono / peak, rate, options).to(self.device)
-        rng = torch.Generator(device="cpu").manual_seed(self.seed + segment_index)
+        rng = torch.Generator(device="cpu").manual_seed(self.config.seed + segment_index)
 
         def loss(estimates: torch.Tensor, rest: torch.Tensor | None) -> tuple[torch.Tensor, float]:
             return steering_loss(self.ensemble, estimates, rate, steered, rng, rest)
@@ -317,22 +228,22 @@ class Separator:
             if self.callback is not None:
                 self.callback(record)
 
-        steer(space, loss, steps=self.steps, lr=self.lr, average=self.average, judge_rest=self.judge_rest,
-              on_step=on_step)
+        steer(space, loss, steps=self.steps, lr=self.lr, average=self.config.average,
+              judge_rest=self.config.judge_rest, on_step=on_step)
         # Masks are scale-invariant; the scale matters only for decoded audio (no-mask mode).
-        return space.apply(piece / peak, last_view_only=self.output_views == "last") * peak
+        return space.apply(piece / peak, last_view_only=self.config.output_views == "last") * peak
 
     # ------------------------------------------------------------------ helpers
 
     def _steered(self, source: str, names: Sequence[str]) -> Steered:
         """Targets of ``source`` for each tagger; the other requested sources count as excluded."""
-        if source in self.exclude:
+        if source in self.config.exclude:
             raise TagboxError(f"'{source}' is both the target and excluded (--not)")
-        exclude = self.exclude + [name for name in names if name != source]
+        exclude = [*self.config.exclude, *(name for name in names if name != source)]
         targets = {}
         for tagger in self._taggers_for(source):
             target = build_target(
-                self.objective, tagger.tags, tagger.vocabulary, source, exclude, device=self.device
+                self.config.objective, tagger.tags, tagger.vocabulary, source, exclude, device=self.device
             )
             if target is None:
                 self._warn_once(f"tagger '{tagger.id}' has no tag for '{source}'; skipping it")
@@ -348,8 +259,8 @@ class Separator:
         """The taggers that judge ``source``: the chosen ones, or for a source the default ensemble
         cannot name, the fallback pair of the first vocabulary that can (loaded once, used for
         that source only, so other sources are judged as before)."""
-        chosen = [t for t in self.ensemble.taggers if t.id in self.tagger_ids]
-        if not self.extend_taggers or any(sources.source_tags(source, t.vocabulary) for t in chosen):
+        chosen = [t for t in self.ensemble.taggers if t.id in self.config.tagger_ids]
+        if self.config.taggers is not None or any(sources.source_tags(source, t.vocabulary) for t in chosen):
             return chosen
         for vocabulary in dict.fromkeys(spec.vocabulary for spec in TAGGERS.values() if spec.pretrained):
             names = [f"{vocabulary}-{arch}" for arch in FALLBACK_ARCHITECTURES if f"{vocabulary}-{arch}" in TAGGERS]

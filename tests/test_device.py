@@ -22,7 +22,7 @@ def test_cuda_without_cuda_is_a_tagbox_error_before_any_model_loads(monkeypatch)
     def no_loading(*args, **kwargs):
         raise AssertionError("a tagger was loaded before the device was checked")
 
-    monkeypatch.setattr("tagbox.separator.load_tagger", no_loading)
+    monkeypatch.setattr("tagbox.taggers.ensemble.load_tagger", no_loading)
     with pytest.raises(TagboxError, match="CUDA is not available"):
         Separator(device="cuda", taggers=["debug-tiny"])
 

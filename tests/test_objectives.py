@@ -10,8 +10,8 @@ def mtat_tags():
     return load_tagger("debug-tiny").tags
 
 
-def test_tagbox_objective_counts_every_tag(mtat_tags):
-    target = build_target("tagbox", mtat_tags, "mtat", "drums")
+def test_reference_objective_counts_every_tag(mtat_tags):
+    target = build_target("reference", mtat_tags, "mtat", "drums")
     assert target.weight.sum() == len(mtat_tags)
     assert {mtat_tags[i] for i in target.positives.tolist()} == {"drums", "beat", "beats"}
     assert target.target.sum() == 3
@@ -33,9 +33,9 @@ def test_loss_is_lower_for_probabilities_that_agree(mtat_tags):
 
 
 def test_unexpressible_unknown_and_contradictory_requests(mtat_tags):
-    assert build_target("tagbox", mtat_tags, "mtat", "organ") is None
+    assert build_target("reference", mtat_tags, "mtat", "organ") is None
     with pytest.raises(UnknownNameError):
-        build_target("tagbox", mtat_tags, "mtat", "kazoo-orchestra")
+        build_target("reference", mtat_tags, "mtat", "kazoo-orchestra")
     with pytest.raises(UnknownNameError):
         build_target("loudest", mtat_tags, "mtat", "drums")
     with pytest.raises(TagboxError):

@@ -182,14 +182,14 @@ def test_judge_rest_adds_the_sources_tags_in_the_rest_pushed_to_zero():
 
 
 def test_a_single_tagger_id_may_be_given_as_a_string():
-    assert fast(taggers="debug-tiny").tagger_ids == ["debug-tiny"]
+    assert fast(taggers="debug-tiny").config.tagger_ids == ("debug-tiny",)
 
 
 def test_one_faithful_step_equals_a_step_computed_by_hand():
     sample_rate, lr, fft_sizes = 44100, 0.5, (512, 256)
     x = music(sample_rate, 0.5)
     separator = fast(
-        latent="vqvae", generator="debug-tiny", steps=1, lr=lr, fft_sizes=fft_sizes, objective="tagbox",
+        latent="vqvae", generator="debug-tiny", steps=1, lr=lr, fft_sizes=fft_sizes, objective="reference",
         windows=None, output_views="last", short_audio="pad", segment=None,
     )
     result = separator.separate_tensor(x, sample_rate, "drums")
@@ -214,7 +214,7 @@ def test_one_faithful_step_equals_a_step_computed_by_hand():
     audio16 = resample(estimates, sample_rate, 16000)
     windows = frame(audio16, tagger.input_length)
     probs = tagger(windows.reshape(-1, tagger.input_length)).reshape(len(stfts), -1, len(tagger.tags)).mean(1)
-    target = build_target("tagbox", tagger.tags, tagger.vocabulary, "drums")
+    target = build_target("reference", tagger.tags, tagger.vocabulary, "drums")
     loss = torch.nn.functional.binary_cross_entropy(probs, target.target.expand_as(probs))
     loss.backward()
     assert result.history[0]["loss"] == pytest.approx(loss.item(), rel=1e-5)

@@ -47,7 +47,8 @@ def register(subparsers) -> None:
     )
     parser.add_argument(
         "--config", action="append", default=[], metavar="NAME=KEY=VALUE,...",
-        help="a named tagbox Separator configuration, e.g. focused=objective=focused,steps=100; repeat for several; "
+        help="a named tagbox configuration: SeparatorConfig fields (and preset, device), e.g. "
+        "focused=objective=focused,steps=100; repeat for several; "
         f"list values use '{LIST_SEPARATOR}', e.g. fft_sizes=2048:1024:512",
     )
     parser.add_argument(
@@ -158,6 +159,9 @@ def method_specs(methods: str, configs: list[str], seeds: tuple[int, ...] = (0,)
             specs += [MethodSpec(label, kind, options, seed) for seed in seeds] if kind in SEEDED else [
                 MethodSpec(label, kind, options)
             ]
+    for spec in specs:
+        if spec.kind == "tagbox":
+            spec.separator_config()  # an unknown key or value fails before any track is read
     return tuple(specs)
 
 

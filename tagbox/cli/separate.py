@@ -3,25 +3,26 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 from pathlib import Path
 from typing import Sequence
 
 from tagbox.audio import load_audio, save_audio
 from tagbox.cli import _threads
+from tagbox.config import PRESETS, SeparatorConfig
 from tagbox.errors import TagboxError
-from tagbox.latents import LATENTS
-from tagbox.objectives import OBJECTIVES
-from tagbox.separator import PRESETS, Separator
+from tagbox.separator import Separator
 from tagbox.sources import canonical_name
 from tagbox.threads import use_threads
 
 
-def _int_list(text: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(part) for part in text.split(",") if part)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got '{text}'") from None
+def add_config_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per SeparatorConfig field that declares one; unset flags keep the preset's value."""
+    for setting in dataclasses.fields(SeparatorConfig):
+        options = dict(setting.metadata)
+        if "flag" in options:
+            parser.add_argument(options.pop("flag"), dest=setting.name, default=None, **options)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -34,8 +35,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
     parser.add_argument("-s", "--source", action="append", required=True, dest="sources",
                         help="source name or raw tag to separate (repeatable)")
-    parser.add_argument("--not", action="append", default=[], dest="exclude", metavar="NAME",
-                        help="source or tag the estimate should not contain (focused objective)")
     parser.add_argument("--joint", action="store_true",
                         help="estimate all sources in one optimisation, plus 'rest'; stems sum to the mix")
     parser.add_argument("-o", "--out", type=Path, default=Path("separated"), help="output folder")
@@ -43,41 +42,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="output name under <out>/<model>/; fields {track}, {stem}, {source}, {ext}")
     parser.add_argument("--preset", choices=sorted(PRESETS), default="default",
                         help="'faithful' reproduces the reference TagBox settings")
-    parser.add_argument("--latent", choices=sorted(LATENTS), help="latent space to steer")
-    parser.add_argument("--generator", help="generator id for the vqvae latent")
-    parser.add_argument("--tagger", action="append", dest="taggers", metavar="ID", help="tagger id (repeatable)")
-    parser.add_argument("--steps", type=int, help="optimisation steps")
-    parser.add_argument("--lr", type=float, help="Adam learning rate")
-    parser.add_argument("--fft-sizes", type=_int_list, help="mask FFT sizes, e.g. 2048,1024,512")
-    parser.add_argument("--no-mask", dest="mask", action="store_false", default=None,
-                        help="return the generator's audio itself (style transfer)")
-    parser.add_argument("--codebook", choices=["frozen", "tagbox"])
-    parser.add_argument("--objective", choices=sorted(OBJECTIVES))
-    parser.add_argument("--components", type=int, help="NMF components (nmf latent)")
-    parser.add_argument("--segment", type=float, help="seconds per steered segment")
-    parser.add_argument("--overlap", type=float, help="overlap between segments, as a fraction")
+    add_config_flags(parser)
     parser.add_argument("--flac", action="store_true", help="write FLAC instead of WAV")
     depth = parser.add_mutually_exclusive_group()
     depth.add_argument("--int24", dest="encoding", action="store_const", const="int24")
     depth.add_argument("--float32", dest="encoding", action="store_const", const="float32")
     parser.add_argument("--clip-mode", choices=["rescale", "clamp", "none"], default="rescale")
-    parser.add_argument("-d", "--device", default="cpu")
-    parser.add_argument("--seed", type=int)
+    parser.add_argument("-d", "--device", default="cpu", help="torch device: cpu, cuda or cuda:N (default cpu)")
     parser.add_argument("--force", action="store_true", help="overwrite existing outputs")
     _threads.add_argument(parser)
     parser.set_defaults(func=run, encoding="int16")
 
 
-# Flags that map one-to-one onto Separator keyword arguments.
-_SEPARATOR_FLAGS = (
-    "latent", "generator", "taggers", "steps", "lr", "fft_sizes", "mask", "codebook", "objective",
-    "components", "segment", "overlap", "device", "seed", "exclude",
-)
-
-
 def separator_options(args: argparse.Namespace) -> dict:
-    """Separator keyword arguments for the flags the user set (others keep the preset's)."""
-    return {name: getattr(args, name) for name in _SEPARATOR_FLAGS if getattr(args, name) not in (None, [])}
+    """Separator keyword arguments: the settings the user set (others keep the preset's), and the device."""
+    settings = {f.name: getattr(args, f.name) for f in dataclasses.fields(SeparatorConfig) if "flag" in f.metadata}
+    return {"device": args.device, **{name: value for name, value in settings.items() if value is not None}}
 
 
 def output_paths(args: argparse.Namespace, model: str, track: Path, stems: Sequence[str]) -> dict[str, Path]:
@@ -113,10 +93,10 @@ def run(args: argparse.Namespace) -> int:
     use_threads(args.threads)
     if len(set(args.sources)) != len(args.sources):
         raise TagboxError("a source was requested twice")
-    clash = set(args.sources) & set(args.exclude)
+    clash = set(args.sources) & set(args.exclude or [])
     if clash:
         raise TagboxError(f"'{sorted(clash)[0]}' is both a --source and a --not")
-    for name in [*args.sources, *args.exclude]:
+    for name in [*args.sources, *(args.exclude or [])]:
         canonical_name(name)  # an unknown name fails before any weights are loaded
     missing = [path for path in args.files if not path.is_file()]
     if missing:

@@ -14,7 +14,6 @@ those methods used blindly.
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -40,6 +39,8 @@ class Estimate:
 
 
 Method = Callable[[np.ndarray, int, str, Track], Estimate]
+# Options of a tagbox method that change how it runs, not what it returns (not Separator settings).
+RUNTIME_OPTIONS = ("device", "progress")
 
 
 @dataclass(frozen=True)
@@ -80,11 +81,7 @@ class MethodSpec:
 
     def setting(self, name: str) -> Any:
         """A ``tagbox`` method's Separator setting: its option, else its preset's, else the default."""
-        from tagbox.separator import PRESETS, Separator
-
-        options = dict(self.options)
-        settings = {**PRESETS.get(options.get("preset"), {}), **options}
-        return settings.get(name, inspect.signature(Separator).parameters[name].default)
+        return getattr(self.separator_config(), name)
 
     def can_name(self, source: str) -> bool:
         """Whether a ``tagbox`` method's taggers have a tag for ``source`` (it refuses others).
@@ -106,16 +103,21 @@ class MethodSpec:
         except (UnknownNameError, KeyError):
             return False
 
+    def separator_config(self):
+        """The :class:`~tagbox.config.SeparatorConfig` of a ``tagbox`` method: its preset (default:
+        ``default``) with its options; an option that is no setting is an error naming the settings."""
+        from tagbox.config import preset
+
+        options = {k: v for k, v in self.options if k not in RUNTIME_OPTIONS}
+        return preset(options.pop("preset", "default")).replace(**options)
+
 
 def _separator_defaults() -> dict[str, str]:
-    """The Separator's default settings, each latent's learning rate and steps and the presets included."""
+    """The default settings, each latent's learning rate and steps and the presets included."""
+    from tagbox.config import PRESETS
     from tagbox.latents import LATENTS
-    from tagbox.separator import PRESETS, Separator
 
-    defaults = {
-        name: repr(parameter.default) for name, parameter in inspect.signature(Separator).parameters.items()
-    }
-    defaults.update({f"{name}.lr,steps": repr((space.default_lr, space.default_steps)) for name, space in LATENTS.items()})
+    defaults = {f"{name}.lr,steps": repr((space.default_lr, space.default_steps)) for name, space in LATENTS.items()}
     defaults["presets"] = repr(sorted(PRESETS.items()))
     return defaults
 
@@ -220,7 +222,7 @@ def _tagbox(preset: str | None = None, **options: Any) -> Method:
             "absent": bool(result.absent),
             "p_before": float(result.probability_before),
             "p_after": float(result.probability_after),
-            "absent_threshold": float(separator.absent_threshold),
+            "absent_threshold": float(separator.config.absent_threshold),
         }
         return Estimate(np.asarray(target, dtype=np.float32).reshape(mixture.shape), info)
 

@@ -41,7 +41,7 @@ class Codebook(nn.Module):
 class Bottleneck(nn.Module):
     """The codebooks of all levels, named as in Jukebox (``bottleneck.level_blocks.<l>.k``).
 
-    ``mu`` is the EMA decay that the ``tagbox`` policy applies to its copies of the codebooks.
+    ``mu`` is the EMA decay that the ``reference`` policy applies to its copies of the codebooks.
     """
 
     def __init__(self, levels: int, bins: int, emb_width: int, mu: float):
@@ -105,8 +105,8 @@ class EMAState:
     k_elem: Tensor
 
 
-class TagboxCodebooks:
-    """Policy ``tagbox``: Jukebox's train-mode bottleneck, as the TagBox reference runs it.
+class ReferenceCodebooks:
+    """Policy ``reference``: Jukebox's train-mode bottleneck, as the TagBox reference runs it.
 
     The first call at a level replaces that level's codebook by random rows of the latents
     (init_k); every call quantises with the current codebook and then updates it by EMA,
@@ -158,4 +158,4 @@ class TagboxCodebooks:
         state.k = torch.where(alive, state.k_sum / state.k_elem.view(-1, 1), restarts)
 
 
-CODEBOOK_POLICIES = {"frozen": FrozenCodebooks, "tagbox": TagboxCodebooks}
+CODEBOOK_POLICIES = {"frozen": FrozenCodebooks, "reference": ReferenceCodebooks}

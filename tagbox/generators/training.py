@@ -4,8 +4,8 @@ Losses (Jukebox-style): waveform L2 (relative to the crop's energy, so loud and 
 weigh alike), a multi-resolution STFT loss (spectral convergence + log-magnitude L1: the L2
 alone ignores the quiet high band) and the commitment loss. The codebook is not learnt by
 gradient: it is an EMA of the latents assigned to each code, with dead codes restarted from
-random current latents, exactly the update of the ``tagbox`` codebook policy
-(:class:`~tagbox.generators.codebook.TagboxCodebooks`), which is reused here.
+random current latents, exactly the update of the ``reference`` codebook policy
+(:class:`~tagbox.generators.codebook.ReferenceCodebooks`), which is reused here.
 
 Data: ``DATA_DIR/train/**`` and ``DATA_DIR/valid/**`` audio files (FLAC/WAV/OGG), whole pieces
 per split (``scripts/prepare_training_data.py`` makes such a folder). Training reads random
@@ -39,7 +39,7 @@ from tqdm import tqdm
 from tagbox.audio import resample
 from tagbox.errors import TagboxError
 from tagbox.evaluation.metrics import si_sdr
-from tagbox.generators.codebook import EMAState, TagboxCodebooks
+from tagbox.generators.codebook import EMAState, ReferenceCodebooks
 from tagbox.generators.vqvae import VQVAE, VQVAEConfig
 
 logger = logging.getLogger(__name__)
@@ -269,7 +269,7 @@ class Trainer:
         self.model = VQVAE(config).train()
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=options.lr)
         self.codebook_rng = torch.Generator().manual_seed(options.seed)
-        self.codebooks = TagboxCodebooks(self.model.bottleneck, self.codebook_rng)
+        self.codebooks = ReferenceCodebooks(self.model.bottleneck, self.codebook_rng)
         self.rng = np.random.default_rng(options.seed)
         hop = config.hop_length(0)
         crop = max(hop, int(options.crop_seconds * config.sample_rate) // hop * hop)

@@ -28,7 +28,7 @@ class VQVAEConfig:
     """Hyperparameters, named after Jukebox's (``hvqvae_multipliers`` -> ``multipliers``).
 
     ``multipliers[l]`` scales both width and depth of every block of level l. ``mu`` is the
-    codebook EMA decay (used by the ``tagbox`` codebook policy and training); ``commit`` the
+    codebook EMA decay (used by the ``reference`` codebook policy and training); ``commit`` the
     weight of the commitment loss (training only).
     """
 
@@ -235,7 +235,7 @@ class VQVAE(nn.Module):
     def codebook_session(self, policy: str = "frozen", seed: int | None = None) -> "Quantiser":
         """A quantiser for one separation under codebook ``policy`` (see ``codebook.py``).
 
-        Its mutable state (``tagbox`` policy) lives in the returned object, so the model's
+        Its mutable state (``reference`` policy) lives in the returned object, so the model's
         pretrained codebooks are never touched and each session starts fresh. ``seed`` makes
         the policy's randomness reproducible; None draws from torch's global RNG, like the
         reference.

@@ -54,6 +54,7 @@ def test_sources_and_max_tracks_narrow_the_run(dataset, tmp_path, capsys):
         (["--methods", "tagbox", "--config", "fast=seed=3"], "--config fast sets seed: use --seeds"),
         (["--methods", "mixture,hpss", "--baseline", "tagbox"], "--baseline 'tagbox' is not a method of this run"),
         (["--methods", "mixture", "--absent", "-1"], "--absent must be at least 0"),
+        (["--methods", "tagbox", "--config", "fast=stepz=5"], "unknown setting 'stepz' (did you mean 'steps'?)"),
     ],
 )
 def test_bad_requests_are_one_line_errors(dataset, tmp_path, capsys, args, message):

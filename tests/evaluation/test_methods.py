@@ -81,7 +81,7 @@ class FakeSeparator:
     def from_preset(cls, preset, **overrides):
         return cls(preset=preset, **overrides)
 
-    absent_threshold = 0.02
+    config = SimpleNamespace(absent_threshold=0.02)
 
     def separate_tensor(self, wav, sample_rate, source):
         target = 0.5 * torch.as_tensor(wav)
@@ -141,8 +141,8 @@ def test_the_key_of_a_generator_steering_method_follows_the_generators_weights(m
 
 
 def test_the_key_of_a_tagbox_method_follows_the_separators_defaults(monkeypatch):
+    import tagbox.config
     import tagbox.latents
-    import tagbox.separator
 
     spec = MethodSpec("n", "tagbox", (("objective", "focused"),))
     before = spec.key()
@@ -154,7 +154,7 @@ def test_the_key_of_a_tagbox_method_follows_the_separators_defaults(monkeypatch)
     assert spec.key() != before
     faithful = MethodSpec("f", "tagbox", (("preset", "faithful"),))
     before = faithful.key()
-    monkeypatch.setitem(tagbox.separator.PRESETS, "faithful", {**tagbox.separator.PRESETS["faithful"], "steps": 7})
+    monkeypatch.setitem(tagbox.config.PRESETS, "faithful", tagbox.config.PRESETS["faithful"].replace(steps=7))
     assert faithful.key() != before
     assert MethodSpec("h", "hpss").key() == {"kind": "hpss", "options": []}
     assert MethodSpec("n", "tagbox", (), seed=1).key() != MethodSpec("n", "tagbox", (), seed=2).key()

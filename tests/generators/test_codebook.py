@@ -31,9 +31,9 @@ def test_frozen_session_is_the_model_quantiser_and_changes_nothing(model):
     assert torch.equal(model.bottleneck.level_blocks[0].k, pretrained)
 
 
-def test_tagbox_session_starts_from_the_latents_own_frames(model):
+def test_reference_session_starts_from_the_latents_own_frames(model):
     z = latents(model, model.config.l_bins)
-    session = model.codebook_session("tagbox", seed=1)
+    session = model.codebook_session("reference", seed=1)
     _, zq = session.quantise(z, 0)
     # As many frames as codes: re-initialised from z, every frame is its own code.
     torch.testing.assert_close(zq, z, rtol=0, atol=1e-6)
@@ -41,9 +41,9 @@ def test_tagbox_session_starts_from_the_latents_own_frames(model):
     assert not torch.equal(session.policy.states[0].k, model_codebook)
 
 
-def test_tagbox_session_tiles_with_noise_when_frames_are_fewer_than_codes(model):
+def test_reference_session_tiles_with_noise_when_frames_are_fewer_than_codes(model):
     z = latents(model, 5)  # 5 frames, 32 codes
-    session = model.codebook_session("tagbox", seed=1)
+    session = model.codebook_session("reference", seed=1)
     session.quantise(z, 0)
     state = session.policy.states[0]
     distance = torch.cdist(state.k, flatten(z.detach())).min(dim=1).values
@@ -51,10 +51,10 @@ def test_tagbox_session_tiles_with_noise_when_frames_are_fewer_than_codes(model)
     assert len(torch.unique(state.k, dim=0)) == model.config.l_bins
 
 
-def test_tagbox_session_ema_update_and_dead_code_restarts(model):
+def test_reference_session_ema_update_and_dead_code_restarts(model):
     bins = model.config.l_bins
     z = latents(model, 300)
-    session = model.codebook_session("tagbox", seed=3)
+    session = model.codebook_session("reference", seed=3)
     first, _ = session.quantise(z, 0)
     # Then a clip of one repeated frame: one code is hit, the rest decay.
     frame = z.detach()[..., :1]
@@ -70,11 +70,11 @@ def test_tagbox_session_ema_update_and_dead_code_restarts(model):
     torch.testing.assert_close(state.k[~alive], frame[0, :, 0].expand(int((~alive).sum()), -1))
 
 
-def test_tagbox_sessions_are_independent_and_seeded(model):
+def test_reference_sessions_are_independent_and_seeded(model):
     z = latents(model, 300)
 
     def run(seed):
-        session = model.codebook_session("tagbox", seed=seed)
+        session = model.codebook_session("reference", seed=seed)
         return [session.quantise(z, 0)[0] for _ in range(3)]
 
     first = run(7)

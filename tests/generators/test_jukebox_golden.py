@@ -168,7 +168,7 @@ def test_tagbox_policy_reproduces_reference_train_mode(model, golden):
     pretrained = [block.k.clone() for block in model.bottleneck.level_blocks]
     train = golden["train_mode"]
     for run in range(2):  # a second session must start fresh from the same seed
-        session = model.codebook_session("tagbox", seed=train["seed"])
+        session = model.codebook_session("reference", seed=train["seed"])
         for expected in train["steps"]:
             for level in LEVELS:
                 latents = golden["encoded"][level].clone().requires_grad_(True)
@@ -192,7 +192,7 @@ def test_tagbox_policy_reproduces_reference_train_mode(model, golden):
 def test_tagbox_policy_follows_the_global_rng_without_seed(model, golden):
     train = golden["train_mode"]
     torch.manual_seed(train["seed"])
-    codes, _ = model.codebook_session("tagbox").quantise(golden["encoded"][0], 0)
+    codes, _ = model.codebook_session("reference").quantise(golden["encoded"][0], 0)
     assert torch.equal(codes, train["steps"][0]["zs"][0])
 
 
@@ -215,5 +215,5 @@ def test_rejects_unknown_level_latent_shape_and_policy(model):
         model.quantise(torch.zeros(1, 32, 10), 0)
     with pytest.raises(TagboxError, match="latents"):
         model.decode(torch.zeros(64, 10), 0)
-    with pytest.raises(UnknownNameError, match="frozen, tagbox"):
+    with pytest.raises(UnknownNameError, match="frozen, reference"):
         model.codebook_session("ema")
