@@ -13,7 +13,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "load_tagger": "tagbox.taggers",
     "Separator": "tagbox.separator",
-    "SeparationResult": "tagbox.separator",
+    "SeparationResult": "tagbox.result",
     "SeparatorConfig": "tagbox.config",
     "PRESETS": "tagbox.config",
     "TaggerEnsemble": "tagbox.taggers.ensemble",

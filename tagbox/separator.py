@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -20,7 +19,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from tagbox import generators, sources
+from tagbox import generators
 from tagbox.apply import overlap_add, segment_count
 from tagbox.audio import check_audio, load_audio, resample
 from tagbox.config import SeparatorConfig
@@ -28,33 +27,12 @@ from tagbox.config import preset as named_preset
 from tagbox.device import resolve_device
 from tagbox.errors import TagboxError
 from tagbox.latents import LATENTS, LatentOptions, LatentSpace
-from tagbox.objectives import build_target
 from tagbox.recognisability import weak_recognition_warning
-from tagbox.steering import Steered, steer, steering_loss
-from tagbox.taggers import TAGGERS
+from tagbox.result import SeparationResult, packaged
+from tagbox.steering import Steered, steer, steered_source, steering_loss
 from tagbox.taggers.ensemble import TaggerEnsemble
 
 logger = logging.getLogger(__name__)
-
-# When the default ensemble has no tag for a source (MTAT cannot name bass), the same pair of
-# architectures trained on the first vocabulary that can is added for that source.
-FALLBACK_ARCHITECTURES = ("musicnn", "fcn")
-
-
-@dataclass
-class SeparationResult:
-    """One source separated from one mixture (tensors shaped like the input)."""
-
-    source: str
-    target: torch.Tensor
-    residual: torch.Tensor
-    sample_rate: int
-    history: list[dict] = field(default_factory=list)
-    absent: bool = False
-    probability_before: float = float("nan")
-    probability_after: float = float("nan")
-    seconds: float = 0.0
-    warnings: list[str] = field(default_factory=list)
 
 
 class Separator:
@@ -79,8 +57,7 @@ class Separator:
         self.device = resolve_device(device)
         self.space = LATENTS[config.latent]
         self.steps, self.lr = config.resolved_steps_lr()
-        self.progress = progress
-        self.callback = callback
+        self.progress, self.callback = progress, callback
         self.options = LatentOptions(
             fft_sizes=config.fft_sizes, mask=config.mask, codebook=config.codebook,
             components=config.components, time_knots=config.time_knots, seed=config.seed,
@@ -102,8 +79,6 @@ class Separator:
     def name(self) -> str:
         """Short name of the model behind the estimates, used for output folders."""
         return self.config.generator if self.config.latent == "vqvae" else self.config.latent
-
-    # ------------------------------------------------------------------ public API
 
     def separate_file(self, path: str | Path, source: str) -> SeparationResult:
         wav, sample_rate = load_audio(path)
@@ -136,8 +111,6 @@ class Separator:
         )
         return by_source
 
-    # ------------------------------------------------------------------ coordination
-
     def _separate(
         self, wav: torch.Tensor | np.ndarray, sample_rate: int, names: list[str]
     ) -> list[SeparationResult]:
@@ -168,42 +141,11 @@ class Separator:
         seconds = time.perf_counter() - start
         heard = self.ensemble.tag(mixture.mean(0), sample_rate, used)
         return [
-            self._result(mixture, sample_rate, heard, target, source, history, warnings, seconds)
+            packaged(mixture, sample_rate, target, source, history, warnings, seconds, before=heard,
+                     after=self.ensemble.tag(target.mean(0), sample_rate, source.targets),
+                     absent_threshold=self.config.absent_threshold)
             for target, source in zip(targets, steered)
         ]
-
-    def _result(
-        self,
-        mixture: torch.Tensor,
-        sample_rate: int,
-        mixture_tags: dict[str, torch.Tensor] | None,
-        target: torch.Tensor,
-        steered: Steered,
-        history: list[dict],
-        warnings: list[str],
-        seconds: float,
-    ) -> SeparationResult:
-        """Package one source's estimate, replacing it by silence if the source is absent.
-
-        ``mixture_tags`` are the taggers' probabilities on the mixture, shared by all sources.
-        """
-        before = _target_probability(mixture_tags, steered)
-        after = _target_probability(self.ensemble.tag(target.mean(0), sample_rate, steered.targets), steered)
-        warnings = list(warnings)
-        absent = before < self.config.absent_threshold and after < self.config.absent_threshold
-        if absent:
-            message = (
-                f"the taggers hear no '{steered.source}' in this mixture (p={before:.3f}) and "
-                f"steering could not raise it (p={after:.3f}); returning silence"
-            )
-            logger.warning(message)
-            warnings.append(message)
-            target = torch.zeros_like(mixture)
-        return SeparationResult(
-            source=steered.source, target=target, residual=mixture - target, sample_rate=sample_rate,
-            history=history, absent=absent, probability_before=before, probability_after=after,
-            seconds=seconds, warnings=warnings,
-        )
 
     def _steer(
         self, piece: torch.Tensor, rate: int, options: LatentOptions, steered: list[Steered],
@@ -233,42 +175,11 @@ class Separator:
         # Masks are scale-invariant; the scale matters only for decoded audio (no-mask mode).
         return space.apply(piece / peak, last_view_only=self.config.output_views == "last") * peak
 
-    # ------------------------------------------------------------------ helpers
-
     def _steered(self, source: str, names: Sequence[str]) -> Steered:
         """Targets of ``source`` for each tagger; the other requested sources count as excluded."""
-        if source in self.config.exclude:
-            raise TagboxError(f"'{source}' is both the target and excluded (--not)")
-        exclude = [*self.config.exclude, *(name for name in names if name != source)]
-        targets = {}
-        for tagger in self._taggers_for(source):
-            target = build_target(
-                self.config.objective, tagger.tags, tagger.vocabulary, source, exclude, device=self.device
-            )
-            if target is None:
-                self._warn_once(f"tagger '{tagger.id}' has no tag for '{source}'; skipping it")
-                continue
-            targets[tagger.id] = target
-        if not targets:
-            able = [tid for tid, spec in TAGGERS.items() if spec.pretrained and sources.source_tags(source, spec.vocabulary)]
-            hint = f"; taggers that can: {', '.join(able)}" if able else ""
-            raise TagboxError(f"no chosen tagger can express '{source}'{hint}")
-        return Steered(source, targets)
-
-    def _taggers_for(self, source: str) -> list:
-        """The taggers that judge ``source``: the chosen ones, or for a source the default ensemble
-        cannot name, the fallback pair of the first vocabulary that can (loaded once, used for
-        that source only, so other sources are judged as before)."""
-        chosen = [t for t in self.ensemble.taggers if t.id in self.config.tagger_ids]
-        if self.config.taggers is not None or any(sources.source_tags(source, t.vocabulary) for t in chosen):
-            return chosen
-        for vocabulary in dict.fromkeys(spec.vocabulary for spec in TAGGERS.values() if spec.pretrained):
-            names = [f"{vocabulary}-{arch}" for arch in FALLBACK_ARCHITECTURES if f"{vocabulary}-{arch}" in TAGGERS]
-            if names and sources.source_tags(source, vocabulary):
-                self._warn_once(f"the default taggers have no tag for '{source}'; adding {', '.join(names)}, which can")
-                self.ensemble.add(names)
-                return [t for t in self.ensemble.taggers if t.id in names]
-        return chosen
+        taggers = self.ensemble.naming(source, extend=self.config.taggers is None, warn=self._warn_once)
+        return steered_source(taggers, source, names, self.config.objective, self.config.exclude,
+                              device=self.device, warn=self._warn_once)
 
     def _warn_once(self, message: str) -> None:
         """Log a warning the first time this separator meets it (results still carry every one)."""
@@ -285,9 +196,3 @@ class Separator:
         check_audio(wav)
         return wav.to(self.device)
 
-
-def _target_probability(tags: dict[str, torch.Tensor] | None, steered: Steered) -> float:
-    """Mean probability of the source's own tags, averaged over its taggers (0 for silence)."""
-    if tags is None:
-        return 0.0
-    return float(np.mean([target.probability(tags[i]).item() for i, target in steered.targets.items()]))

@@ -9,16 +9,20 @@ the estimate no longer pays.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from tagbox import sources
+from tagbox.errors import TagboxError
 from tagbox.latents import LatentSpace
-from tagbox.objectives import TagTarget
+from tagbox.objectives import TagTarget, build_target
+from tagbox.taggers.base import Tagger
 from tagbox.taggers.ensemble import TaggerEnsemble
+from tagbox.taggers.registry import TAGGERS
 
 
 @dataclass
@@ -27,6 +31,35 @@ class Steered:
 
     source: str
     targets: dict[str, TagTarget]
+
+
+def steered_source(
+    taggers: Sequence[Tagger],
+    source: str,
+    names: Sequence[str],
+    objective: str,
+    exclude: Sequence[str],
+    *,
+    device: torch.device | str,
+    warn: Callable[[str], None],
+) -> Steered:
+    """Targets of ``source`` for each of ``taggers`` that can express it; the other requested
+    ``names`` count as excluded. An error names pretrained taggers that can, if none of these can."""
+    if source in exclude:
+        raise TagboxError(f"'{source}' is both the target and excluded (--not)")
+    exclude = [*exclude, *(name for name in names if name != source)]
+    targets = {}
+    for tagger in taggers:
+        target = build_target(objective, tagger.tags, tagger.vocabulary, source, exclude, device=device)
+        if target is None:
+            warn(f"tagger '{tagger.id}' has no tag for '{source}'; skipping it")
+            continue
+        targets[tagger.id] = target
+    if not targets:
+        able = [tid for tid, spec in TAGGERS.items() if spec.pretrained and sources.source_tags(source, spec.vocabulary)]
+        hint = f"; taggers that can: {', '.join(able)}" if able else ""
+        raise TagboxError(f"no chosen tagger can express '{source}'{hint}")
+    return Steered(source, targets)
 
 
 def steering_loss(

@@ -10,7 +10,7 @@ jitter and a random subset of taggers per step.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -24,6 +24,9 @@ from tagbox.taggers.registry import TAGGERS, load_tagger
 from tagbox.taggers.windows import frame, predict, wrap_to_windows
 
 SHORT_AUDIO = ("wrap", "pad")
+# When the ensemble may be extended and has no tag for a source (MTAT cannot name bass), the same
+# pair of architectures trained on the first vocabulary that can is added for that source.
+FALLBACK_ARCHITECTURES = ("musicnn", "fcn")
 
 
 class TaggerEnsemble:
@@ -55,6 +58,7 @@ class TaggerEnsemble:
         if taggers_per_step is not None and taggers_per_step < 1:
             raise TagboxError(f"taggers_per_step must be at least 1, got {taggers_per_step}")
         self.taggers = list(taggers)
+        self._chosen = len(self.taggers)  # the taggers asked for; :meth:`add` appends fallbacks
         self.windows = windows
         self.short_audio = short_audio
         self.gain_jitter = gain_jitter
@@ -74,6 +78,21 @@ class TaggerEnsemble:
         """Load the taggers of ``tagger_ids`` not yet in the ensemble, on its device."""
         loaded = set(self.ids)
         self.taggers += [load_tagger(name, device=self.device) for name in tagger_ids if name not in loaded]
+
+    def naming(self, source: str, *, extend: bool, warn: Callable[[str], None]) -> list[Tagger]:
+        """The taggers that judge ``source``: those loaded first, or with ``extend``, for a source
+        they cannot name, the fallback pair of the first vocabulary that can (loaded once, used for
+        that source only, so other sources are judged as before)."""
+        chosen = self.taggers[: self._chosen]
+        if not extend or any(source_tags(source, t.vocabulary) for t in chosen):
+            return chosen
+        for vocabulary in dict.fromkeys(spec.vocabulary for spec in TAGGERS.values() if spec.pretrained):
+            names = [f"{vocabulary}-{arch}" for arch in FALLBACK_ARCHITECTURES if f"{vocabulary}-{arch}" in TAGGERS]
+            if names and source_tags(source, vocabulary):
+                warn(f"the default taggers have no tag for '{source}'; adding {', '.join(names)}, which can")
+                self.add(names)
+                return [t for t in self.taggers if t.id in names]
+        return chosen
 
     @property
     def ids(self) -> list[str]:

@@ -1,0 +1,76 @@
+"""What a separation returns, and the absent-source rule that decides whether it is silence.
+
+A source the taggers cannot hear in the mixture, and that steering could not raise either, is
+returned as silence with a warning instead of as a hallucination: both the mixture's and the
+estimate's target probability must stay under the threshold.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from tagbox.steering import Steered
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class SeparationResult:
+    """One source separated from one mixture (tensors shaped like the input)."""
+
+    source: str
+    target: torch.Tensor
+    residual: torch.Tensor
+    sample_rate: int
+    history: list[dict] = field(default_factory=list)
+    absent: bool = False
+    probability_before: float = float("nan")
+    probability_after: float = float("nan")
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+
+def target_probability(tags: dict[str, torch.Tensor] | None, steered: Steered) -> float:
+    """Mean probability of the source's own tags, averaged over its taggers (0 for silence)."""
+    if tags is None:
+        return 0.0
+    return float(np.mean([target.probability(tags[i]).item() for i, target in steered.targets.items()]))
+
+
+def packaged(
+    mixture: torch.Tensor,
+    sample_rate: int,
+    target: torch.Tensor,
+    steered: Steered,
+    history: list[dict],
+    warnings: list[str],
+    seconds: float,
+    *,
+    before: dict[str, torch.Tensor] | None,
+    after: dict[str, torch.Tensor] | None,
+    absent_threshold: float,
+) -> SeparationResult:
+    """One source's result, its target replaced by silence if the source is absent.
+
+    ``before`` and ``after`` are the taggers' probabilities on the mixture and on the estimate.
+    """
+    p_before, p_after = target_probability(before, steered), target_probability(after, steered)
+    warnings = list(warnings)
+    absent = p_before < absent_threshold and p_after < absent_threshold
+    if absent:
+        message = (
+            f"the taggers hear no '{steered.source}' in this mixture (p={p_before:.3f}) and "
+            f"steering could not raise it (p={p_after:.3f}); returning silence"
+        )
+        logger.warning(message)
+        warnings.append(message)
+        target = torch.zeros_like(mixture)
+    return SeparationResult(
+        source=steered.source, target=target, residual=mixture - target, sample_rate=sample_rate,
+        history=history, absent=absent, probability_before=p_before, probability_after=p_after,
+        seconds=seconds, warnings=warnings,
+    )
