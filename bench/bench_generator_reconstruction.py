@@ -20,7 +20,8 @@ import numpy as np
 import torch
 
 from tagbox.audio import load_audio
-from tagbox.generators import GENERATORS, VQVAE, load, read_checkpoint
+from tagbox.checkpoints import read_checkpoint
+from tagbox.generators import GENERATORS, VQVAE, load
 from tagbox.generators.training import reconstruct, reconstruction_metrics
 
 SHARED = Path(os.environ.get("TAGBOX_SHARED", Path(__file__).resolve().parents[2] / "shared"))
@@ -38,7 +39,7 @@ def generator(name: str, checkpoint: Path | None) -> VQVAE:
     if checkpoint is None:
         return load(name)
     model = VQVAE(GENERATORS[name].config)
-    model.load_weights(read_checkpoint(checkpoint), name=str(checkpoint))
+    model.load_weights(read_checkpoint(checkpoint, trusted=True), name=str(checkpoint))
     return model.eval().requires_grad_(False)
 
 

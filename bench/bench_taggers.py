@@ -25,9 +25,9 @@ import torch
 import torch.nn.functional as F
 
 from tagbox import weights
+from tagbox.checkpoints import read_checkpoint
 from tagbox.taggers import TAGGERS, Tagger, load_tagger
 from tagbox.taggers.layers import TimbreBlock
-from tagbox.taggers.registry import read_checkpoint
 
 STEP_WINDOWS = {"musicnn": 2, "fcn": 1, "crnn": 1}
 

@@ -18,7 +18,7 @@ from functools import lru_cache
 from importlib import resources
 
 from tagbox.errors import UnknownNameError
-from tagbox.taggers.vocabularies import VOCABULARIES, vocabulary_tags
+from tagbox.vocabularies import VOCABULARIES, vocabulary_tags
 
 
 @dataclass(frozen=True)

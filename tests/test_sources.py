@@ -108,3 +108,12 @@ def test_unknown_name_lists_sources_and_suggests_the_closest():
 def test_unknown_vocabulary_is_an_error():
     with pytest.raises(UnknownNameError, match="unknown vocabulary 'magna'"):
         sources.source_tags("vocals", "magna")
+
+
+def test_the_source_map_needs_no_torch():
+    """Sources and vocabularies are plain data at the bottom of the layers."""
+    import subprocess
+    import sys
+
+    code = "import sys, tagbox.sources, tagbox.vocabularies; assert 'torch' not in sys.modules, 'torch imported'"
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -181,8 +181,8 @@ def check_taggers(requested: str | None, specs: tuple, default: str) -> tuple[st
 def run(args: argparse.Namespace) -> int:
     from tagbox.evaluation import absent, paired, selection, summary
     from tagbox.evaluation.fooling import DEFAULT_TAGGER
-    from tagbox.evaluation.metrics import bss_available
     from tagbox.evaluation.runner import EvalPlan, default_cache_dir, run_evaluation, write_json
+    from tagbox.metrics import bss_available
 
     if args.json and args.json.exists() and not args.force:
         raise TagboxError(f"{args.json} exists; use --force to overwrite it")

@@ -5,8 +5,8 @@
 
 from tagbox.evaluation.datasets import Track, detect_layout, load_track, track_sources
 from tagbox.evaluation.methods import METHODS, Estimate, MethodSpec, build_method
-from tagbox.evaluation.metrics import bss_sdr, si_sdr, si_sdr_improvement
 from tagbox.evaluation.runner import EvalPlan, run_evaluation
+from tagbox.metrics import bss_sdr, si_sdr, si_sdr_improvement
 
 __all__ = [
     "METHODS",

@@ -23,7 +23,7 @@ import numpy as np
 from tagbox import weights
 from tagbox.errors import UnknownNameError
 from tagbox.evaluation.datasets import Track
-from tagbox.evaluation.metrics import si_sdr
+from tagbox.metrics import si_sdr
 
 N_FFT = 2048
 HOP = 512

@@ -38,8 +38,8 @@ from tagbox import __version__
 from tagbox.evaluation.datasets import load_track
 from tagbox.evaluation.fooling import probe as load_probe
 from tagbox.evaluation.methods import DECIDES_ABSENCE, MethodSpec, build_method
-from tagbox.evaluation.metrics import bss_sdr, si_sdr
 from tagbox.evaluation.selection import DatasetRoot, locate
+from tagbox.metrics import bss_sdr, si_sdr
 from tagbox.weights import CACHE_ENV
 
 logger = logging.getLogger(__name__)

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import torch
 
 from tagbox import weights
-from tagbox.errors import UnknownNameError, WeightsError
+from tagbox.checkpoints import read_checkpoint
+from tagbox.errors import UnknownNameError
 from tagbox.generators.vqvae import VQVAE, VQVAEConfig
 
 logger = logging.getLogger(__name__)
@@ -100,22 +101,6 @@ def build(generator_id: str) -> VQVAE:
         return VQVAE(config)
 
 
-def read_checkpoint(path: str | os.PathLike) -> dict[str, torch.Tensor]:
-    """The state dict in a checkpoint file: a Jukebox-style ``{"model": ...}`` dict or a bare one.
-
-    Jukebox checkpoints pickle their hyperparameters next to the weights, so the file is loaded
-    with ``weights_only=False``: only use files resolved (checksum-verified) or chosen by the user.
-    """
-    try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as error:  # torch raises many types for corrupt or foreign files
-        raise WeightsError(f"cannot read checkpoint {path}: {error}") from error
-    state = checkpoint.get("model", checkpoint) if isinstance(checkpoint, dict) else None
-    if not isinstance(state, dict):
-        raise WeightsError(f"{path} holds no state dict (expected a dict, or one under 'model')")
-    return state
-
-
 def load(generator_id: str, device: str | torch.device = "cpu",
          path: str | os.PathLike | None = None) -> VQVAE:
     """The generator with its weights on ``device``, in eval mode with frozen parameters.
@@ -127,7 +112,7 @@ def load(generator_id: str, device: str | torch.device = "cpu",
     model = build(generator_id)
     if spec.weights is not None:
         file = weights.resolve(spec.weights, path)
-        model.load_weights(read_checkpoint(file), name=str(file))
+        model.load_weights(read_checkpoint(file, trusted=True), name=str(file))
         _notice_licence(spec.weights)
     return model.to(device).eval().requires_grad_(False)
 

@@ -38,9 +38,9 @@ from tqdm import tqdm
 
 from tagbox.audio import resample
 from tagbox.errors import TagboxError
-from tagbox.evaluation.metrics import si_sdr
 from tagbox.generators.codebook import EMAState, ReferenceCodebooks
 from tagbox.generators.vqvae import VQVAE, VQVAEConfig
+from tagbox.metrics import si_sdr
 
 logger = logging.getLogger(__name__)
 
@@ -427,7 +427,7 @@ def export_weights(checkpoint: str | os.PathLike, path: str | os.PathLike,
     """Write the inference-only weights of a training checkpoint (atomically).
 
     The file holds ``{"model": state_dict, "config": ..., "step": ...}``, which
-    :func:`tagbox.generators.read_checkpoint` reads. ``half`` stores float16 to halve the size.
+    :func:`tagbox.checkpoints.read_checkpoint` reads. ``half`` stores float16 to halve the size.
     """
     state = torch.load(checkpoint, map_location="cpu", weights_only=False)
     model = {k: v.half() if half and v.is_floating_point() else v.clone()

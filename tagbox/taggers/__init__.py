@@ -8,8 +8,8 @@ published checkpoints exactly and to be differentiable with respect to the input
 
 from tagbox.taggers.base import Tagger
 from tagbox.taggers.registry import TAGGERS, TaggerConfig, build_tagger, load_tagger
-from tagbox.taggers.vocabularies import VOCABULARIES, vocabulary_tags
 from tagbox.taggers.windows import frame, predict, wrap_to_windows
+from tagbox.vocabularies import VOCABULARIES, vocabulary_tags
 
 __all__ = [
     "TAGGERS",

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import functools
-import pickle
 from collections.abc import Callable
-from pathlib import Path
 from typing import NamedTuple
 
 import torch
 
 from tagbox import weights
-from tagbox.errors import UnknownNameError, WeightsError
+from tagbox.checkpoints import read_checkpoint
+from tagbox.errors import UnknownNameError
 from tagbox.taggers.base import Tagger
 from tagbox.taggers.crnn import CRNN
 from tagbox.taggers.fcn import FCN
 from tagbox.taggers.musicnn import Musicnn
-from tagbox.taggers.vocabularies import vocabulary_tags
+from tagbox.vocabularies import vocabulary_tags
 
 
 class TaggerConfig(NamedTuple):
@@ -70,17 +69,6 @@ def build_tagger(tagger_id: str) -> Tagger:
     # NHWC convolutions run FCN and CRNN about a fifth faster on CPU (musicnn is unaffected);
     # the outputs agree with the default layout to float rounding.
     return tagger.freeze().to(memory_format=torch.channels_last)
-
-
-def read_checkpoint(path: Path) -> dict[str, torch.Tensor]:
-    """A checkpoint's state dict (the taggers' files are legacy pickles saved on CUDA)."""
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except (OSError, RuntimeError, EOFError, pickle.UnpicklingError) as error:
-        raise WeightsError(f"cannot read checkpoint {path}: {error}") from error
-    if not isinstance(state, dict):
-        raise WeightsError(f"checkpoint {path} holds a {type(state).__name__}, not a state dict")
-    return state
 
 
 def load_tagger(tagger_id: str, device: str | torch.device = "cpu") -> Tagger:

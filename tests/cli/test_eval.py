@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
+from tagbox import metrics
 from tagbox.cli import main
 from tagbox.cli.eval import check_taggers, method_specs, parse_config, parse_seeds, parse_value
-from tagbox.evaluation import metrics
 from tests.evaluation.helpers import clicks, tone, write_dataset, write_track
 
 

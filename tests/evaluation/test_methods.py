@@ -18,7 +18,7 @@ from tagbox.evaluation.methods import (
     oracle_choice,
     repet_candidates,
 )
-from tagbox.evaluation.metrics import si_sdr
+from tagbox.metrics import si_sdr
 from tests.evaluation.helpers import RATE, clicks, noise_bursts, tone
 
 

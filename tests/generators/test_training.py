@@ -10,8 +10,9 @@ import pytest
 import soundfile as sf
 import torch
 
+from tagbox.checkpoints import read_checkpoint
 from tagbox.errors import TagboxError
-from tagbox.generators import GENERATORS, VQVAE, load, read_checkpoint
+from tagbox.generators import GENERATORS, VQVAE, load
 from tagbox.generators.training import (
     LAST,
     Trainer,
@@ -110,7 +111,7 @@ def test_exported_weights_load_into_the_generator(data_dir, tmp_path):
     train(data_dir, tmp_path / "run", TINY, options(steps=3), progress=False)
     path = export_weights(tmp_path / "run" / LAST, tmp_path / "tiny.pt", half=True)
     model = VQVAE(TINY)
-    model.load_weights(read_checkpoint(path))
+    model.load_weights(read_checkpoint(path, trusted=True))
     trained = torch.load(tmp_path / "run" / LAST, weights_only=False)["model"]
     k = "bottleneck.level_blocks.0.k"
     torch.testing.assert_close(model.state_dict()[k], trained[k], rtol=1e-3, atol=1e-3)
@@ -140,7 +141,7 @@ def test_cli_trains_exports_and_reports_errors(data_dir, tmp_path, capsys):
     assert main(run) == 0
     assert "stopped at step 2/2" in capsys.readouterr().out
     export = ["train-generator", "--out", str(tmp_path / "run"), "--export", str(tmp_path / "w.pt")]
-    assert main(export) == 0 and read_checkpoint(tmp_path / "w.pt")
+    assert main(export) == 0 and read_checkpoint(tmp_path / "w.pt", trusted=True)
     assert main(export) == 1 and "--force" in capsys.readouterr().err
     assert main(["train-generator", str(tmp_path / "empty"), "--out", str(tmp_path / "x")]) == 1
     assert "tagbox: error:" in capsys.readouterr().err and not (tmp_path / "x").exists()

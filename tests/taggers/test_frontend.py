@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import torch
 
+from tagbox.checkpoints import read_checkpoint
 from tagbox.taggers.frontend import htk_mel_filterbank, power_to_db
-from tagbox.taggers.registry import read_checkpoint
 
 
 def test_default_filterbank_is_the_checkpoints_htk_filterbank(shared):

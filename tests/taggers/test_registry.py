@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from tagbox import weights
+from tagbox.checkpoints import read_checkpoint
 from tagbox.errors import UnknownNameError, WeightsError
 from tagbox.taggers import (
     TAGGERS,
@@ -12,7 +13,6 @@ from tagbox.taggers import (
     load_tagger,
     vocabulary_tags,
 )
-from tagbox.taggers.registry import read_checkpoint
 
 
 def test_every_pretrained_tagger_is_a_registered_model():

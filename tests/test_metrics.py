@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tagbox.evaluation.metrics import bss_available, bss_sdr, si_sdr, si_sdr_improvement
+from tagbox.metrics import bss_available, bss_sdr, si_sdr, si_sdr_improvement
 
 RATE = 8000
 needs_museval = pytest.mark.skipif(not bss_available(), reason="museval (the musdb extra) is not installed")
