@@ -3,7 +3,7 @@
 The taggers hear 16 kHz, so "keep only what a 16 kHz model could give back" (an ideal
 low-pass at 8 kHz) is the baseline a full-band generator has to beat. Metrics: SI-SDR (dB,
 higher is better) and multi-resolution log-spectral distance (dB, lower is better), both from
-:mod:`tagbox.generators.training`. Reconstruction = encode, nearest code of the model's own
+:mod:`tagbox.training`. Reconstruction = encode, nearest code of the model's own
 codebook, decode (level 0).
 
     OMP_NUM_THREADS=1 python bench/bench_generator_reconstruction.py [--generator compact]
@@ -22,7 +22,7 @@ import torch
 from tagbox.audio import load_audio
 from tagbox.checkpoints import read_checkpoint
 from tagbox.generators import GENERATORS, VQVAE, load
-from tagbox.generators.training import reconstruct, reconstruction_metrics
+from tagbox.training.losses import reconstruct, reconstruction_metrics
 
 SHARED = Path(os.environ.get("TAGBOX_SHARED", Path(__file__).resolve().parents[2] / "shared"))
 CUTOFF_HZ = 8000.0

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import torch
 
-from tagbox.generators.training import BEST, LAST, export_weights
+from tagbox.training import BEST, LAST, export_weights
 from tagbox.weights import sha256sum
 
 REPO = Path(__file__).resolve().parents[1]

@@ -44,7 +44,7 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from tagbox.generators import GENERATORS
-    from tagbox.generators.training import (
+    from tagbox.training import (
         BEST,
         LAST,
         TrainOptions,

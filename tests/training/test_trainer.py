@@ -13,15 +13,8 @@ import torch
 from tagbox.checkpoints import read_checkpoint
 from tagbox.errors import TagboxError
 from tagbox.generators import GENERATORS, VQVAE, load
-from tagbox.generators.training import (
-    LAST,
-    Trainer,
-    TrainOptions,
-    export_weights,
-    log_spectral_distance,
-    spectral_loss,
-    train,
-)
+from tagbox.training import LAST, Trainer, TrainOptions, export_weights, train
+from tagbox.training.losses import log_spectral_distance, spectral_loss
 from tagbox.weights import entry, resolve
 
 TINY = GENERATORS["debug-tiny"].config
