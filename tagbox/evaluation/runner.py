@@ -271,9 +271,7 @@ def _method(spec: MethodSpec, device: str):
     return build_method(spec, device=device)
 
 
-@lru_cache(maxsize=None)
-def _probe(tagger_ids: tuple[str, ...], device: str):
-    return load_probe(tagger_ids, device=device)
+_probe = lru_cache(maxsize=None)(load_probe)  # one tagger ensemble per process
 
 
 def _worker_threads(threads: int) -> None:

@@ -244,10 +244,8 @@ class VQVAE(nn.Module):
             raise UnknownNameError(
                 f"unknown codebook policy '{policy}'; known: {', '.join(CODEBOOK_POLICIES)}"
             )
-        generator = None
-        if seed is not None:
-            generator = torch.Generator(device=self.bottleneck.level_blocks[0].k.device)
-            generator.manual_seed(seed)
+        device = self.bottleneck.level_blocks[0].k.device
+        generator = None if seed is None else torch.Generator(device=device).manual_seed(seed)
         return Quantiser(self, CODEBOOK_POLICIES[policy](self.bottleneck, generator))
 
     def load_weights(self, state_dict: dict[str, Tensor], name: str = "checkpoint") -> None:
