@@ -33,7 +33,7 @@ def test_default_separation_runs_on_cuda_and_agrees_with_the_cpu():
     }
     gpu, cpu = results["cuda"], results["cpu"]
     assert gpu.target.device.type == "cuda" and gpu.target.shape == x.shape
-    torch.testing.assert_close(gpu.target + gpu.residual, x.cuda(), atol=1e-5, rtol=0)
+    torch.testing.assert_close(gpu.target + gpu.residual, x.to(gpu.target.device), atol=1e-5, rtol=0)
     assert len(gpu.history) == 3 and all(np.isfinite(h["loss"]) for h in gpu.history)
     # Three steps from the same seeded start: the devices differ only by rounding (cuDNN may use
     # TF32), so the losses agree closely and the estimates to far below their own level.
