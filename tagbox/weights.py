@@ -209,7 +209,7 @@ def fetch(model: ModelEntry | str, force: bool = False) -> Fetched:
     urls = ([mirrored.resolve().as_uri()] if mirrored is not None and mirrored.is_file() else []) + list(model.urls)
     if not urls:
         raise WeightsError(_missing_message(model))
-    target.parent.mkdir(parents=True, exist_ok=True)
+    created = _make_folders(target.parent)
     errors = []
     for url in urls:
         try:
@@ -228,7 +228,28 @@ def fetch(model: ModelEntry | str, force: bool = False) -> Fetched:
             _pin_path(model).write_text(actual + "\n")
         os.replace(tmp, target)
         return Fetched(target, url)
+    _remove_empty(created)
     raise WeightsError(f"{_missing_message(model)} (tried {'; '.join(errors)})")
+
+
+def _make_folders(folder: Path) -> list[Path]:
+    """Create ``folder`` and its missing parents; return those created, deepest first."""
+    created = []
+    for path in (folder, *folder.parents):
+        if path.exists():
+            break
+        created.append(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return created
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove the folders a failed fetch created (deepest first), so no empty model folder stays."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:  # not empty (another process put something there): keep it
+            return
 
 
 def _download(url: str, target: Path, model: ModelEntry) -> Path:

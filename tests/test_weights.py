@@ -208,6 +208,16 @@ def test_unreachable_host_explains_where_to_put_the_file(cache, register):
     for hint in ("$TAGBOX_CACHE", "$TAGBOX_WEIGHTS_MIRROR", "`tagbox download fake-tagger`"):
         assert hint in message
     assert "\n" not in message and files_under(cache) == []
+    assert not cache.exists()  # no empty model folder (nor cache) left behind
+
+
+def test_failed_download_keeps_folders_that_were_there(cache, register, server):
+    base, _ = server  # serves nothing: every request is a 404
+    (cache / "other-model").mkdir(parents=True)
+    register(urls=(f"{base}/model.pth",))
+    with pytest.raises(WeightsError, match="not found"):
+        weights.fetch("fake-tagger")
+    assert [p.name for p in cache.iterdir()] == ["other-model"]
 
 
 def test_file_urls_work(cache, register, tmp_path):
