@@ -11,8 +11,10 @@ from __future__ import annotations
 import math
 import os
 import secrets
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 import soundfile as sf
@@ -39,27 +41,42 @@ def load_audio(
     path = Path(path)
     if offset < 0 or (duration is not None and duration <= 0):
         raise AudioError(f"invalid span for {path}: offset must be >= 0 and duration > 0 seconds")
+    with _reading(path) as handle:
+        sr = handle.samplerate
+        start = round(offset * sr)
+        if start >= handle.frames:
+            raise AudioError(f"{path} holds {handle.frames / sr:.2f} s of audio; nothing at offset {offset:g} s")
+        if start:
+            handle.seek(start)
+        frames = -1 if duration is None else max(1, round(duration * sr))
+        data = handle.read(frames, dtype="float32", always_2d=True)
+    return np.ascontiguousarray(data.T), sr
+
+
+def audio_blocks(path: str | os.PathLike, seconds: float) -> Iterator[tuple[np.ndarray, int]]:
+    """``(wav, sample_rate)`` for each consecutive ``seconds`` of ``path``, as :func:`load_audio` reads them.
+
+    For a pass over a long file in flat memory.
+    """
+    with _reading(Path(path)) as handle:
+        for block in handle.blocks(max(1, round(seconds * handle.samplerate)), dtype="float32", always_2d=True):
+            yield np.ascontiguousarray(block.T), handle.samplerate
+
+
+@contextmanager
+def _reading(path: Path) -> Iterator[sf.SoundFile]:
+    """An open, non-empty audio file; anything that goes wrong reading it is one AudioError line."""
     if path.is_dir():
         raise AudioError(f"{path} is a folder, not an audio file")
     if not path.is_file():
         raise AudioError(f"audio file not found: {path}")
     try:
         with sf.SoundFile(path) as handle:
-            sr = handle.samplerate
             if handle.frames == 0:
                 raise AudioError(f"audio file {path} is empty")
-            start = round(offset * sr)
-            if start >= handle.frames:
-                raise AudioError(
-                    f"{path} holds {handle.frames / sr:.2f} s of audio; nothing at offset {offset:g} s"
-                )
-            if start:
-                handle.seek(start)
-            frames = -1 if duration is None else max(1, round(duration * sr))
-            data = handle.read(frames, dtype="float32", always_2d=True)
+            yield handle
     except (sf.SoundFileError, RuntimeError) as error:
         raise AudioError(f"cannot read audio file {path}: {_one_line(error)}") from error
-    return np.ascontiguousarray(data.T), sr
 
 
 def _one_line(error: Exception) -> str:
@@ -204,17 +221,16 @@ _FORMATS = {".wav": "WAV", ".flac": "FLAC"}
 _SUBTYPES = {"int16": "PCM_16", "int24": "PCM_24", "float32": "FLOAT"}
 
 
-def _rescale(wav: np.ndarray) -> np.ndarray:
+def _rescale(wav: np.ndarray, peak: float) -> np.ndarray:
     """Scale the whole signal down if it peaks above full scale, keeping its shape (demucs)."""
-    peak = float(np.abs(wav).max())
     return wav / peak if peak > 1 else wav
 
 
-def _clamp(wav: np.ndarray) -> np.ndarray:
+def _clamp(wav: np.ndarray, peak: float) -> np.ndarray:
     return np.clip(wav, -1.0, 1.0)
 
 
-def _unchanged(wav: np.ndarray) -> np.ndarray:
+def _unchanged(wav: np.ndarray, peak: float) -> np.ndarray:
     return wav
 
 
@@ -238,7 +254,53 @@ def save_audio(
     so a failed write never leaves a partial file, and an existing file is kept unless
     ``force``. Missing parent folders are created.
     """
+    _check_output(Path(path), encoding, clip, sr, force)
+    data = _as_channels_first(wav, Path(path))
+    return save_blocks(path, lambda: [data], sr, data.shape[0], encoding=encoding, clip=clip, force=force)
+
+
+def save_blocks(
+    path: str | os.PathLike,
+    blocks: Callable[[], Iterable[np.ndarray]],
+    sr: int,
+    channels: int,
+    *,
+    encoding: str = "int16",
+    clip: str = "rescale",
+    force: bool = False,
+) -> Path:
+    """:func:`save_audio` for a signal given as consecutive ``(channels, n)`` blocks.
+
+    ``blocks()`` is called twice, once to find the peak the clip mode needs and once to write,
+    so a long signal is written without ever being whole in memory.
+    """
     path = Path(path)
+    container = _check_output(path, encoding, clip, sr, force)
+    peak = 0.0
+    for block in blocks():
+        check_audio(block, f"audio for {path}", silent_ok=True)
+        peak = max(peak, float(np.max(block, initial=0.0)), -float(np.min(block, initial=0.0)))
+    if encoding != "float32" and clip == "none" and peak > 1:
+        raise AudioError(
+            f"cannot write {path}: samples exceed full scale and {encoding} cannot hold them; "
+            "use clip='rescale' or 'clamp', or float32 WAV"
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        with sf.SoundFile(tmp, "w", int(sr), channels, _SUBTYPES[encoding], format=container) as handle:
+            for block in blocks():
+                handle.write(_CLIP_MODES[clip](np.asarray(block, dtype=np.float32), peak).T)
+        os.replace(tmp, path)
+    except (sf.SoundFileError, RuntimeError, OSError) as error:
+        raise AudioError(f"cannot write {path}: {_one_line(error)}") from error
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def _check_output(path: Path, encoding: str, clip: str, sr: int, force: bool) -> str:
+    """The container for ``path``, once the options and the path are known to be writable."""
     container = _FORMATS.get(path.suffix.lower())
     if container is None:
         raise AudioError(f"cannot write {path}: output must end in {' or '.join(_FORMATS)}")
@@ -252,25 +314,7 @@ def save_audio(
         raise AudioError(f"cannot write {path}: invalid sample rate {sr}")
     if path.exists() and not force:
         raise TagboxError(f"{path} already exists; pass --force (force=True) to overwrite it")
-
-    data = _as_channels_first(wav, path)
-    data = _CLIP_MODES[clip](data)
-    if encoding != "float32" and float(np.abs(data).max()) > 1:
-        raise AudioError(
-            f"cannot write {path}: samples exceed full scale and {encoding} cannot hold them; "
-            "use clip='rescale' or 'clamp', or float32 WAV"
-        )
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        sf.write(tmp, data.T, int(sr), subtype=_SUBTYPES[encoding], format=container)
-        os.replace(tmp, path)
-    except (sf.SoundFileError, RuntimeError, OSError) as error:
-        raise AudioError(f"cannot write {path}: {_one_line(error)}") from error
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return container
 
 
 def _as_channels_first(wav: AudioLike, path: Path) -> np.ndarray:
@@ -281,5 +325,4 @@ def _as_channels_first(wav: AudioLike, path: Path) -> np.ndarray:
         data = data[None]
     if data.ndim != 2:
         raise AudioError(f"cannot write {path}: expected (channels, samples), got shape {tuple(data.shape)}")
-    check_audio(data, f"audio for {path}", silent_ok=True)
     return data

@@ -9,6 +9,7 @@ do not change the result (device, progress, callbacks) are not part of it.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -123,7 +124,11 @@ def _check(config: SeparatorConfig) -> None:
         raise TagboxError(f"overlap must be in [0, 1), got {config.overlap}")
     if config.taggers_per_step is not None and config.taggers_per_step < 1:
         raise TagboxError(f"taggers_per_step must be at least 1, got {config.taggers_per_step}")
-    steps, _ = config.resolved_steps_lr()
+    steps, lr = config.resolved_steps_lr()
+    if steps < 1:
+        raise TagboxError(f"steps must be at least 1, got {steps}")
+    if not (math.isfinite(lr) and lr > 0):
+        raise TagboxError(f"lr (the learning rate) must be a positive number, got {lr}")
     if not 0 <= config.average <= steps:
         raise TagboxError(f"average must be between 0 and steps ({steps}), got {config.average}")
 

@@ -21,11 +21,12 @@ from tqdm import tqdm
 
 from tagbox import generators
 from tagbox.apply import overlap_add, segment_count
-from tagbox.audio import check_audio, load_audio, resample
+from tagbox.audio import load_audio, resample
 from tagbox.config import SeparatorConfig
 from tagbox.config import preset as named_preset
 from tagbox.device import resolve_device
 from tagbox.errors import TagboxError
+from tagbox.inputs import audio_input
 from tagbox.latents import LATENTS, LatentOptions, LatentSpace
 from tagbox.recognisability import weak_recognition_warning
 from tagbox.result import SeparationResult, packaged
@@ -82,12 +83,16 @@ class Separator:
 
     def separate_file(self, path: str | Path, source: str) -> SeparationResult:
         wav, sample_rate = load_audio(path)
-        return self.separate_tensor(wav, sample_rate, source)
+        return self._separate(wav, sample_rate, [source], what=str(path))[0]
 
     def separate_tensor(
         self, wav: torch.Tensor | np.ndarray, sample_rate: int, source: str
     ) -> SeparationResult:
-        """Separate ``source`` from ``wav`` shaped ``(channels, samples)`` or ``(samples,)``."""
+        """Separate ``source`` from ``wav``: float or integer samples, ``(channels, samples)``,
+        ``(samples, channels)`` or ``(samples,)`` (see :mod:`tagbox.inputs`).
+
+        The result's tensors are ``(channels, samples)`` float32 and sum to the input.
+        """
         return self._separate(wav, sample_rate, [source])[0]
 
     def separate_joint(
@@ -112,10 +117,10 @@ class Separator:
         return by_source
 
     def _separate(
-        self, wav: torch.Tensor | np.ndarray, sample_rate: int, names: list[str]
+        self, wav: torch.Tensor | np.ndarray, sample_rate: int, names: list[str], what: str = "audio"
     ) -> list[SeparationResult]:
         start = time.perf_counter()
-        mixture = self._as_tensor(wav)
+        mixture = audio_input(wav, sample_rate, what=what).to(self.device)
         steered = [self._steered(name, names) for name in names]
         rate = self.space.working_rate(sample_rate, self.options)
         used = {tagger_id for s in steered for tagger_id in s.targets}
@@ -186,13 +191,3 @@ class Separator:
         if message not in self._warned:
             self._warned.add(message)
             logger.warning(message)
-
-    def _as_tensor(self, wav: torch.Tensor | np.ndarray) -> torch.Tensor:
-        wav = torch.as_tensor(np.asarray(wav) if not torch.is_tensor(wav) else wav, dtype=torch.float32)
-        if wav.dim() == 1:
-            wav = wav[None]
-        if wav.dim() != 2:
-            raise TagboxError(f"expected audio shaped (channels, samples), got {tuple(wav.shape)}")
-        check_audio(wav)
-        return wav.to(self.device)
-

@@ -283,16 +283,28 @@ def test_save_creates_parents_and_never_overwrites_without_force(tmp_path):
     assert sorted(p.name for p in path.parent.iterdir()) == ["x.wav"]
 
 
+def test_blocks_are_written_as_one_signal_rescaled_by_the_global_peak(tmp_path):
+    wav = np.stack([np.linspace(-1.5, 3.0, 1000), np.linspace(0.5, -0.5, 1000)]).astype(np.float32)
+    blocks = [wav[:, :300], wav[:, 300:301], wav[:, 301:]]
+    path = audio.save_blocks(tmp_path / "b.wav", lambda: iter(blocks), 8000, 2, encoding="float32")
+    whole = save_audio(tmp_path / "w.wav", wav, 8000, encoding="float32")
+    np.testing.assert_array_equal(load_audio(path)[0], load_audio(whole)[0])
+    np.testing.assert_allclose(load_audio(path)[0], wav / 3.0)
+    with pytest.raises(AudioError, match="NaN"):
+        audio.save_blocks(tmp_path / "n.wav", lambda: [wav, np.full((2, 5), np.nan)], 8000, 2)
+    assert not (tmp_path / "n.wav").exists()
+
+
 def test_failed_write_leaves_no_file_and_keeps_the_old_one(tmp_path, monkeypatch):
     path = save_audio(tmp_path / "x.flac", tone(8000), 8000)
     before = path.read_bytes()
 
-    def write_then_fail(file, *args, **kwargs):
-        with open(file, "wb") as handle:
-            handle.write(b"partial")
+    def write_then_fail(handle, data):
+        real_write(handle, data[:10])
         raise sf.LibsndfileError(0, "disk full (simulated)")
 
-    monkeypatch.setattr(audio.sf, "write", write_then_fail)
+    real_write = audio.sf.SoundFile.write
+    monkeypatch.setattr(audio.sf.SoundFile, "write", write_then_fail)
     with pytest.raises(AudioError, match="cannot write .*disk full"):
         save_audio(path, tone(8000) / 2, 8000, force=True)
     with pytest.raises(AudioError):

@@ -58,9 +58,9 @@ def test_any_rate_and_channel_count_round_trips(sample_rate, channels, latent):
 
 
 def test_segments_cross_fade_back_to_the_whole():
-    """With no steering the NMF mask is the initial gain everywhere, across segment joins too."""
+    """With (next to) no steering the NMF mask is the initial gain everywhere, across segment joins too."""
     x = music(16000, 3.0)
-    separator = fast(steps=0, segment=1.0, overlap=0.25, components=4)
+    separator = fast(steps=1, lr=1e-9, segment=1.0, overlap=0.25, components=4)
     result = separator.separate_tensor(x, 16000, "drums")
     torch.testing.assert_close(result.target, 0.99 * x, atol=1e-4, rtol=1e-3)
 
@@ -237,7 +237,7 @@ def test_joint_stems_and_rest_sum_to_the_mixture():
 
 def test_joint_masks_start_as_an_even_split():
     x = music(16000, 2.0)
-    results = fast(steps=0).separate_joint(x, 16000, ["drums", "violin", "flute"])
+    results = fast(steps=1, lr=1e-9).separate_joint(x, 16000, ["drums", "violin", "flute"])
     for name in ("drums", "violin", "flute", "rest"):
         torch.testing.assert_close(results[name].target, x / 4, atol=1e-4, rtol=1e-3)
 
@@ -273,3 +273,34 @@ def test_chosen_taggers_are_not_extended_and_the_error_names_taggers_that_can():
     separator = Separator(taggers="mtat-musicnn", steps=1, progress=False)
     with pytest.raises(TagboxError, match="taggers that can: jamendo-fcn, jamendo-musicnn, jamendo-crnn$"):
         separator.separate_tensor(music(16000, 1.0), 16000, "bass")
+
+
+def test_integer_and_samples_first_arrays_separate_like_their_float_channels_first_equal():
+    x = music(16000, 1.0, channels=2)
+    ints = (x * 32767).round().to(torch.int16)
+    reference = fast().separate_tensor(ints.float() / 32768, 16000, "drums")
+    for given in (ints.numpy(), ints.numpy().T, ints.T):
+        result = fast().separate_tensor(given, 16000, "drums")
+        assert result.target.shape == x.shape
+        torch.testing.assert_close(result.target, reference.target)
+
+
+@pytest.mark.parametrize(
+    "options,message",
+    [
+        (dict(steps=0), "steps must be at least 1, got 0"),
+        (dict(steps=-1), "steps must be at least 1, got -1"),
+        (dict(lr=float("nan")), "must be a positive number, got nan"),
+        (dict(lr=float("inf")), "must be a positive number, got inf"),
+        (dict(lr=0.0), "must be a positive number, got 0.0"),
+        (dict(lr=-0.1), "must be a positive number, got -0.1"),
+        (dict(device="cuda"), "device 'cuda' asked for, but CUDA is not available"),
+        (dict(device="gpu"), "unknown device 'gpu'"),
+    ],
+)
+def test_bad_settings_are_refused_before_any_model_loads(options, message, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # as on a CPU-only torch
+    monkeypatch.setattr("tagbox.taggers.ensemble.load_tagger", lambda *a, **k: pytest.fail("a tagger was loaded"))
+    with pytest.raises(TagboxError) as error:
+        fast(**options)
+    assert message in str(error.value) and "average" not in str(error.value)

@@ -22,8 +22,15 @@ def command_modules() -> list[str]:
     return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
 
 
+class _Parser(argparse.ArgumentParser):
+    """Reports a bad command line as one line, like every other tagbox error."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="tagbox",
         description="Steer pretrained music models with pretrained music taggers.",
     )
@@ -36,16 +43,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(levelname)s: %(message)s" if args.verbose else "%(message)s",
-    )
+    """Run one command; errors a user can cause are one line and a non-zero exit code.
+
+    An interrupt is one line and exit code 130 at any point, including while the command
+    modules import torch (seconds on a cold start), which is why the parser is built in here.
+    """
+    verbose = "--verbose" in (sys.argv[1:] if argv is None else argv)
     try:
+        args = build_parser().parse_args(argv)
+        logging.basicConfig(
+            level=logging.DEBUG if args.verbose else logging.INFO,
+            format="%(levelname)s: %(message)s" if args.verbose else "%(message)s",
+        )
         return int(args.func(args) or 0)
-    except TagboxError as error:
-        if args.verbose:
+    except (TagboxError, OSError) as error:  # OSError: the disk or the file system refused
+        if verbose:
             raise
         print(f"tagbox: error: {error}", file=sys.stderr)
         return 1

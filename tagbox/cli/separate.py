@@ -11,7 +11,9 @@ from typing import Sequence
 from tagbox.audio import load_audio, save_audio
 from tagbox.cli import _threads
 from tagbox.config import PRESETS, SeparatorConfig
+from tagbox.device import resolve_device
 from tagbox.errors import TagboxError
+from tagbox.inputs import check_file
 from tagbox.separator import Separator
 from tagbox.sources import canonical_name
 from tagbox.threads import use_threads
@@ -101,6 +103,9 @@ def run(args: argparse.Namespace) -> int:
     missing = [path for path in args.files if not path.is_file()]
     if missing:
         raise TagboxError(f"no such file: {missing[0]}")
+    resolve_device(args.device)  # the cheapest check first: before reading any file
+    for track in args.files:
+        check_file(track)  # silent, non-finite or too short: said before any model loads
     separator = Separator.from_preset(args.preset, **separator_options(args))
     plans = {
         (track, group[0]): output_paths(args, separator.name, track, group)

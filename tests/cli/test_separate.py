@@ -1,9 +1,16 @@
+import subprocess
+import sys
+import textwrap
+
 import numpy as np
 import pytest
 import soundfile as sf
+import torch
 
 from tagbox.cli import main
+from tagbox.errors import AudioError
 from tagbox.separator import Separator
+from tests.conftest import REPO
 from tests.test_separator import music
 
 FAST = ["--tagger", "debug-tiny", "--steps", "2", "--components", "4"]
@@ -59,6 +66,87 @@ def test_missing_and_silent_files_fail_cleanly(tmp_path, capsys):
     for path in (tmp_path / "missing.wav", silent):
         assert main(["separate", str(path), "-s", "drums", "-o", str(tmp_path / "o"), *FAST]) == 1
         assert capsys.readouterr().err.startswith("tagbox: error:")
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.fixture
+def no_models(monkeypatch):
+    """Fail the test if a model is loaded: the errors below must come before any."""
+    monkeypatch.setattr("tagbox.taggers.ensemble.load_tagger", lambda *a, **k: pytest.fail("a tagger was loaded"))
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # as on a CPU-only torch
+
+
+def write(path, wav, rate=22050):
+    sf.write(path, wav, rate, subtype="FLOAT")
+    return path
+
+
+@pytest.mark.parametrize(
+    "extra,message",
+    [
+        (["--steps", "0"], "steps must be at least 1, got 0"),
+        (["--steps", "-1"], "steps must be at least 1, got -1"),
+        (["--lr", "nan"], "lr (the learning rate) must be a positive number, got nan"),
+        (["--lr", "0"], "lr (the learning rate) must be a positive number, got 0.0"),
+        (["-d", "cuda"], "device 'cuda' asked for, but CUDA is not available"),
+        (["-d", "gpu"], "unknown device 'gpu'"),
+    ],
+)
+def test_bad_settings_are_one_line_before_any_model_loads(song, tmp_path, capsys, no_models, extra, message):
+    assert main(["separate", str(song), "-s", "drums", "-o", str(tmp_path / "o"), *FAST, *extra]) == 1
+    captured = capsys.readouterr()
+    assert captured.err.startswith(f"tagbox: error: {message}")
+    assert captured.err.count("\n") == 1 and "average" not in captured.err
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize(
+    "name,wav,message",
+    [
+        ("short.wav", np.full(1102, 0.1), "short.wav is 0.050 s long; tagbox needs at least 0.5 s: the taggers"),
+        ("silent.wav", np.zeros((22050, 2)), "silent.wav is silent (every sample is zero)"),
+        ("nan.wav", np.r_[np.full(22049, 0.1), np.nan], "nan.wav contains NaN or infinite samples"),
+    ],
+)
+def test_bad_audio_is_one_line_naming_the_file_before_any_work(song, tmp_path, capsys, no_models, name, wav, message):
+    bad = write(tmp_path / name, wav)
+    # the good file comes first: nothing is separated or written for it either
+    assert main(["separate", str(song), str(bad), "-s", "drums", "-o", str(tmp_path / "o"), *FAST]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"tagbox: error: {bad}") and message in err and err.count("\n") == 1
+    assert not (tmp_path / "o").exists()
+
+
+def test_verbose_shows_the_traceback(tmp_path, no_models):
+    bad = write(tmp_path / "short.wav", np.full(1102, 0.1))
+    with pytest.raises(AudioError, match="short.wav is 0.050 s long"):
+        main(["--verbose", "separate", str(bad), "-s", "drums", "-o", str(tmp_path / "o"), *FAST])
+
+
+def test_a_bad_command_line_is_one_line(song, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["separate", str(song), "-s", "drums", "--steps", "many"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("tagbox separate: error: argument --steps: invalid int value: 'many'") and err.count("\n") == 1
+
+
+def test_an_interrupt_while_torch_imports_is_one_line(song, tmp_path):
+    """A real SIGINT, delivered as the command modules first import torch."""
+    script = textwrap.dedent(f"""
+        import builtins, os, signal, sys
+        real_import = builtins.__import__
+        def interrupt_on_torch(name, *args, **kwargs):
+            if name == "torch":
+                builtins.__import__ = real_import
+                os.kill(os.getpid(), signal.SIGINT)
+            return real_import(name, *args, **kwargs)
+        builtins.__import__ = interrupt_on_torch
+        from tagbox.cli import main
+        sys.exit(main(["separate", {str(song)!r}, "-s", "drums", "-o", {str(tmp_path / "o")!r}]))
+    """)
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stdout, done.stderr) == (130, "", "tagbox: interrupted\n")
     assert not (tmp_path / "o").exists()
 
 
