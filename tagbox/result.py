@@ -20,11 +20,14 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class SeparationResult:
-    """One source separated from one mixture (tensors shaped like the input)."""
+    """One source separated from one mixture: ``(channels, samples)`` tensors that sum to it.
+
+    ``target`` and ``residual`` are None where the audio went elsewhere (``Separator.stream_file``).
+    """
 
     source: str
-    target: torch.Tensor
-    residual: torch.Tensor
+    target: torch.Tensor | None
+    residual: torch.Tensor | None
     sample_rate: int
     history: list[dict] = field(default_factory=list)
     absent: bool = False
@@ -41,10 +44,30 @@ def target_probability(tags: dict[str, torch.Tensor] | None, steered: Steered) -
     return float(np.mean([target.probability(tags[i]).item() for i, target in steered.targets.items()]))
 
 
+@dataclass
+class RegionTags:
+    """Tag probabilities of consecutive regions, averaged by length; silent regions are left out.
+
+    Tagging a long file region by region, as it is separated, costs one pass and holds one region.
+    """
+
+    parts: list[tuple[dict[str, torch.Tensor], int]] = field(default_factory=list)
+
+    def add(self, tags: dict[str, torch.Tensor] | None, samples: int) -> None:
+        if tags is not None:
+            self.parts.append((tags, samples))
+
+    def mean(self) -> dict[str, torch.Tensor] | None:
+        if len(self.parts) <= 1:  # one region: its tags exactly, as when the whole input is tagged
+            return self.parts[0][0] if self.parts else None
+        total = sum(samples for _, samples in self.parts)
+        return {key: sum(tags[key] * samples for tags, samples in self.parts) / total for key in self.parts[0][0]}
+
+
 def packaged(
-    mixture: torch.Tensor,
+    mixture: torch.Tensor | None,
     sample_rate: int,
-    target: torch.Tensor,
+    target: torch.Tensor | None,
     steered: Steered,
     history: list[dict],
     warnings: list[str],
@@ -57,6 +80,7 @@ def packaged(
     """One source's result, its target replaced by silence if the source is absent.
 
     ``before`` and ``after`` are the taggers' probabilities on the mixture and on the estimate.
+    Without ``target`` (a streamed separation) the result carries no audio.
     """
     p_before, p_after = target_probability(before, steered), target_probability(after, steered)
     warnings = list(warnings)
@@ -68,9 +92,10 @@ def packaged(
         )
         logger.warning(message)
         warnings.append(message)
-        target = torch.zeros_like(mixture)
+        target = None if target is None else torch.zeros_like(mixture)
     return SeparationResult(
-        source=steered.source, target=target, residual=mixture - target, sample_rate=sample_rate,
+        source=steered.source, target=target, residual=None if target is None else mixture - target,
+        sample_rate=sample_rate,
         history=history, absent=absent, probability_before=p_before, probability_after=p_after,
         seconds=seconds, warnings=warnings,
     )

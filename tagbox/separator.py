@@ -12,15 +12,17 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
+import soundfile as sf
 import torch
 from tqdm import tqdm
 
 from tagbox import generators
-from tagbox.apply import overlap_add, segment_count
+from tagbox.apply import segment_count, stream_overlap_add
 from tagbox.audio import load_audio, resample
 from tagbox.config import SeparatorConfig
 from tagbox.config import preset as named_preset
@@ -29,11 +31,23 @@ from tagbox.errors import TagboxError
 from tagbox.inputs import audio_input
 from tagbox.latents import LATENTS, LatentOptions, LatentSpace
 from tagbox.recognisability import weak_recognition_warning
-from tagbox.result import SeparationResult, packaged
+from tagbox.result import RegionTags, SeparationResult, packaged
 from tagbox.steering import Steered, steer, steered_source, steering_loss
 from tagbox.taggers.ensemble import TaggerEnsemble
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass
+class _Run:
+    """What steering one mixture gives besides the audio: what the results are packaged from."""
+
+    steered: list[Steered]
+    warnings: list[str]
+    history: list[dict]
+    heard: RegionTags
+    after: list[RegionTags]
+    seconds: float = 0.0
 
 
 class Separator:
@@ -103,10 +117,7 @@ class Separator:
         Each source is pushed towards its own tags and, through the objective's negatives and
         the shared masks, away from the others'.
         """
-        if len(set(names)) != len(names):
-            raise TagboxError("a source was requested twice")
-        if not self.space.joint:
-            raise TagboxError(f"joint separation needs the nmf latent, not '{self.config.latent}'")
+        self._check_joint(names)
         results = self._separate(wav, sample_rate, list(names))
         rest = results[0].target + results[0].residual - sum(r.target for r in results)
         by_source = {r.source: r for r in results}
@@ -119,38 +130,93 @@ class Separator:
     def _separate(
         self, wav: torch.Tensor | np.ndarray, sample_rate: int, names: list[str], what: str = "audio"
     ) -> list[SeparationResult]:
-        start = time.perf_counter()
         mixture = audio_input(wav, sample_rate, what=what).to(self.device)
-        steered = [self._steered(name, names) for name in names]
         rate = self.space.working_rate(sample_rate, self.options)
+        channels = mixture if rate == sample_rate else resample(mixture, sample_rate, rate)
+        targets = torch.zeros(len(names), *channels.shape, device=self.device)
+
+        def keep(offset: int, region: torch.Tensor) -> None:
+            targets[..., offset: offset + region.shape[-1]] = region
+
+        run = self._run(lambda offset, count: channels[:, offset: offset + count], channels.shape[-1], rate,
+                        names, keep)
+        if rate != sample_rate:
+            targets = resample(targets, rate, sample_rate)[..., : mixture.shape[-1]]
+        return [self._packaged(run, index, sample_rate, mixture, target) for index, target in enumerate(targets)]
+
+    def stream_file(
+        self, path: str | Path, names: Sequence[str], sink: Callable[[int, torch.Tensor], None]
+    ) -> list[SeparationResult]:
+        """Separate ``names`` from the file at ``path``, reading and releasing a segment at a time.
+
+        Each finished region of the estimates, ``(sources, channels, n)`` at the file's rate, goes
+        to ``sink(offset, region)`` as soon as no later segment overlaps it, so memory stays flat
+        in the file's length. The estimates precede the absence rule: a result with ``absent``
+        set stands for silence. The results carry no audio. A latent space working at another
+        rate than the file's (``vqvae``) reads the whole file.
+        """
+        if len(names) > 1:
+            self._check_joint(names)
+        with sf.SoundFile(path) as handle:
+            sample_rate, samples = handle.samplerate, handle.frames
+            if self.space.working_rate(sample_rate, self.options) != sample_rate:
+                results = self._separate(*load_audio(path), list(names), what=str(path))
+                sink(0, torch.stack([result.target for result in results]))
+                return [dataclasses.replace(result, target=None, residual=None) for result in results]
+
+            def read(offset: int, count: int) -> torch.Tensor:
+                handle.seek(offset)
+                wav = handle.read(count, dtype="float32", always_2d=True)
+                return torch.from_numpy(np.ascontiguousarray(wav.T)).to(self.device)
+
+            run = self._run(read, samples, sample_rate, list(names), sink)
+        return [self._packaged(run, index, sample_rate) for index in range(len(names))]
+
+    def _run(
+        self, read: Callable[[int, int], torch.Tensor], samples: int, rate: int, names: list[str],
+        sink: Callable[[int, torch.Tensor], None],
+    ) -> _Run:
+        """Steer each segment of a mixture read piece by piece (``read(offset, count)`` at ``rate``).
+
+        Finished regions of the estimates go to ``sink``; the mixture and the estimates are tagged
+        region by region, so nothing as long as the input is held here.
+        """
+        start = time.perf_counter()
+        steered = [self._steered(name, names) for name in names]
         used = {tagger_id for s in steered for tagger_id in s.targets}
         warnings = []
-        for message in [self.ensemble.short_audio_warning(mixture.shape[-1] / sample_rate, used),
+        for message in [self.ensemble.short_audio_warning(samples / rate, used),
                         *(weak_recognition_warning(list(s.targets), s.source) for s in steered)]:
             if message:
                 self._warn_once(message)
                 warnings.append(message)
-        channels = mixture if rate == sample_rate else resample(mixture, sample_rate, rate)
         options = dataclasses.replace(self.options, sources=len(names))
-        history: list[dict] = []
-        segments = segment_count(channels.shape[-1], rate, self.config.segment, self.config.overlap)
+        run = _Run(steered, warnings, [], RegionTags(), [RegionTags() for _ in steered])
+
+        def release(offset: int, region: torch.Tensor) -> None:
+            sink(offset, region)
+            run.heard.add(self.ensemble.tag(read(offset, region.shape[-1]).mean(0), rate, used), region.shape[-1])
+            for tags, target, source in zip(run.after, region, steered):
+                tags.add(self.ensemble.tag(target.mean(0), rate, source.targets), region.shape[-1])
+
+        segments = segment_count(samples, rate, self.config.segment, self.config.overlap)
         with tqdm(total=segments * self.steps, desc="+".join(names), unit="step",
                   disable=not self.progress, leave=False) as bar:
             def one_segment(piece: torch.Tensor, index: int) -> torch.Tensor:
-                return self._steer(piece, rate, options, steered, history, bar, index)
+                return self._steer(piece, rate, options, steered, run.history, bar, index)
 
-            targets = overlap_add(one_segment, channels, rate, outputs=len(names),
-                                  segment=self.config.segment, overlap=self.config.overlap)
-        if rate != sample_rate:
-            targets = resample(targets, rate, sample_rate)[..., : mixture.shape[-1]]
-        seconds = time.perf_counter() - start
-        heard = self.ensemble.tag(mixture.mean(0), sample_rate, used)
-        return [
-            packaged(mixture, sample_rate, target, source, history, warnings, seconds, before=heard,
-                     after=self.ensemble.tag(target.mean(0), sample_rate, source.targets),
-                     absent_threshold=self.config.absent_threshold)
-            for target, source in zip(targets, steered)
-        ]
+            stream_overlap_add(one_segment, read, samples, rate, segment=self.config.segment,
+                               overlap=self.config.overlap, sink=release)
+        run.seconds = time.perf_counter() - start
+        return run
+
+    def _packaged(
+        self, run: _Run, index: int, sample_rate: int, mixture: torch.Tensor | None = None,
+        target: torch.Tensor | None = None,
+    ) -> SeparationResult:
+        return packaged(mixture, sample_rate, target, run.steered[index], run.history, run.warnings, run.seconds,
+                        before=run.heard.mean(), after=run.after[index].mean(),
+                        absent_threshold=self.config.absent_threshold)
 
     def _steer(
         self, piece: torch.Tensor, rate: int, options: LatentOptions, steered: list[Steered],
@@ -179,6 +245,12 @@ class Separator:
               judge_rest=self.config.judge_rest, on_step=on_step)
         # Masks are scale-invariant; the scale matters only for decoded audio (no-mask mode).
         return space.apply(piece / peak, last_view_only=self.config.output_views == "last") * peak
+
+    def _check_joint(self, names: Sequence[str]) -> None:
+        if len(set(names)) != len(names):
+            raise TagboxError("a source was requested twice")
+        if not self.space.joint:
+            raise TagboxError(f"joint separation needs the nmf latent, not '{self.config.latent}'")
 
     def _steered(self, source: str, names: Sequence[str]) -> Steered:
         """Targets of ``source`` for each tagger; the other requested sources count as excluded."""

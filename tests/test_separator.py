@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from tagbox import generators
+from tagbox.apply import segment_starts
 from tagbox.audio import resample
 from tagbox.errors import AudioError, TagboxError, UnknownNameError
 from tagbox.latents import LATENTS
@@ -304,3 +305,27 @@ def test_bad_settings_are_refused_before_any_model_loads(options, message, monke
     with pytest.raises(TagboxError) as error:
         fast(**options)
     assert message in str(error.value) and "average" not in str(error.value)
+
+
+@pytest.mark.parametrize("latent,segment", [("nmf", 1.0), ("nmf", None), ("vqvae", None)])
+def test_a_streamed_file_gives_what_the_tensor_api_gives(tmp_path, latent, segment):
+    import soundfile as sf
+
+    x = music(22050, 3.0, channels=2)
+    path = tmp_path / "song.wav"
+    sf.write(path, x.T.numpy(), 22050, subtype="FLOAT")
+    separator = fast(latent=latent, generator="debug-tiny", segment=segment, overlap=0.25)
+    regions = []
+    [streamed] = separator.stream_file(path, ["drums"], lambda offset, region: regions.append((offset, region)))
+    expected = separator.separate_tensor(x, 22050, "drums")
+    starts, _ = segment_starts(x.shape[-1], 22050, segment, 0.25)
+    assert [offset for offset, _ in regions] == starts and len(starts) == (4 if segment else 1)  # one per segment
+    torch.testing.assert_close(torch.cat([r for _, r in regions], -1)[0], expected.target, rtol=0, atol=0)
+    assert streamed.target is None and streamed.residual is None
+    assert (streamed.probability_before, streamed.probability_after) == (
+        expected.probability_before, expected.probability_after)
+
+
+def test_streaming_several_sources_needs_the_joint_latent(tmp_path):
+    with pytest.raises(TagboxError, match="nmf"):
+        fast(latent="mask").stream_file(tmp_path / "unread.wav", ["drums", "violin"], print)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import tempfile
 import time
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Iterable, Sequence
 
-from tagbox.audio import load_audio, save_audio
+import numpy as np
+
+from tagbox.audio import save_blocks
 from tagbox.cli import _threads
 from tagbox.config import PRESETS, SeparatorConfig
 from tagbox.device import resolve_device
@@ -16,6 +19,7 @@ from tagbox.errors import TagboxError
 from tagbox.inputs import check_file
 from tagbox.separator import Separator
 from tagbox.sources import canonical_name
+from tagbox.stems import StemStream
 from tagbox.threads import use_threads
 
 
@@ -77,13 +81,30 @@ def planned_stems(args: argparse.Namespace) -> list[list[str]]:
     return [[source, f"no_{source}"] for source in args.sources]
 
 
-def _save_group(args: argparse.Namespace, paths: dict[str, Path], stems: dict, sample_rate: int) -> None:
-    """Write stems that belong together; an interruption part-way removes those written."""
+StemMaker = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+def stem_makers(args: argparse.Namespace, group: list[str]) -> dict[str, StemMaker]:
+    """Each stem of ``group``: the sources' estimates, and the residual or the rest of the mixture."""
+    if args.joint:
+        *sources, rest = group
+        makers: dict[str, StemMaker] = {name: (lambda mix, est, i=i: est[i]) for i, name in enumerate(sources)}
+        makers[rest] = lambda mix, est: mix - est.sum(0)
+        return makers
+    source, residual = group
+    return {source: lambda mix, est: est[0], residual: lambda mix, est: mix - est[0]}
+
+
+def _save_group(
+    args: argparse.Namespace, paths: dict[str, Path], makers: dict[str, StemMaker],
+    blocks: Callable[[], Iterable[tuple[np.ndarray, np.ndarray]]], sample_rate: int, channels: int,
+) -> None:
+    """Write stems that belong together, block by block; an interruption part-way removes those written."""
     written = []
     try:
-        for stem, audio in stems.items():
-            save_audio(paths[stem], audio.cpu(), sample_rate, encoding=args.encoding,
-                       clip=args.clip_mode, force=args.force)
+        for stem, make in makers.items():
+            save_blocks(paths[stem], lambda make=make: (make(*block) for block in blocks()), sample_rate, channels,
+                        encoding=args.encoding, clip=args.clip_mode, force=args.force)
             written.append(paths[stem])
     except BaseException:
         for path in written:
@@ -104,8 +125,8 @@ def run(args: argparse.Namespace) -> int:
     if missing:
         raise TagboxError(f"no such file: {missing[0]}")
     resolve_device(args.device)  # the cheapest check first: before reading any file
-    for track in args.files:
-        check_file(track)  # silent, non-finite or too short: said before any model loads
+    # silent, non-finite or too short: said before any model loads
+    formats = {track: check_file(track) for track in args.files}
     separator = Separator.from_preset(args.preset, **separator_options(args))
     plans = {
         (track, group[0]): output_paths(args, separator.name, track, group)
@@ -116,22 +137,24 @@ def run(args: argparse.Namespace) -> int:
         if existing:
             raise TagboxError(f"{existing[0]} exists; use --force to overwrite")
     for track in args.files:
-        wav, sample_rate = load_audio(track)
+        sample_rate, channels = formats[track]
         for group in planned_stems(args):
             start = time.perf_counter()
-            if args.joint:
-                results = separator.separate_joint(wav, sample_rate, args.sources)
-                stems = {name: result.target for name, result in results.items()}
-            else:
-                result = separator.separate_tensor(wav, sample_rate, group[0])
-                results = {group[0]: result}
-                stems = {group[0]: result.target, group[1]: result.residual}
-            paths = plans[(track, group[0])]
-            _save_group(args, paths, stems, sample_rate)
-            for source in args.sources if args.joint else group[:1]:
-                result = results[source]
+            sources = group[:-1] if args.joint else group[:1]
+            # The estimates wait on disk until the whole track is known: memory stays flat in its length.
+            with tempfile.TemporaryDirectory(prefix="tagbox-") as scratch:
+                stream = StemStream(scratch, len(sources), channels, sample_rate)
+                try:
+                    results = separator.stream_file(track, sources, stream.write)
+                finally:
+                    stream.close()
+                silent = [result.absent for result in results]
+                paths = plans[(track, group[0])]
+                _save_group(args, paths, stem_makers(args, group), lambda: stream.blocks(track, silent),
+                            sample_rate, channels)
+            for result in results:
                 note = " (source absent: target is silence)" if result.absent else ""
-                print(f"{track.name}: {source} p {result.probability_before:.2f} -> "
+                print(f"{track.name}: {result.source} p {result.probability_before:.2f} -> "
                       f"{result.probability_after:.2f}{note}")
             print(f"{track.name}: {time.perf_counter() - start:.1f} s; wrote {', '.join(str(p) for p in paths.values())}")
     return 0

@@ -154,7 +154,7 @@ def test_interrupt_leaves_no_partial_files(song, tmp_path, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(Separator, "separate_tensor", interrupted)
+    monkeypatch.setattr(Separator, "stream_file", interrupted)
     assert main(["separate", str(song), "-s", "drums", "-o", str(tmp_path / "o"), *FAST]) == 130
     assert not [path for path in (tmp_path / "o").rglob("*") if path.is_file()]
 
@@ -162,7 +162,7 @@ def test_interrupt_leaves_no_partial_files(song, tmp_path, monkeypatch):
 def test_interrupt_between_the_two_stems_removes_the_first(song, tmp_path, monkeypatch):
     import tagbox.cli.separate as command
 
-    real_save = command.save_audio
+    real_save = command.save_blocks
     calls = []
 
     def save_then_interrupt(path, *args, **kwargs):
@@ -171,7 +171,7 @@ def test_interrupt_between_the_two_stems_removes_the_first(song, tmp_path, monke
             raise KeyboardInterrupt
         return real_save(path, *args, **kwargs)
 
-    monkeypatch.setattr(command, "save_audio", save_then_interrupt)
+    monkeypatch.setattr(command, "save_blocks", save_then_interrupt)
     assert main(["separate", str(song), "-s", "drums", "-o", str(tmp_path / "o"), *FAST]) == 130
     assert not [path for path in (tmp_path / "o").rglob("*") if path.is_file()]
 
@@ -190,3 +190,17 @@ def test_unknown_source_is_reported_before_weights_are_needed(song, tmp_path, ca
     monkeypatch.delenv("TAGBOX_WEIGHTS_MIRROR")
     assert main(["separate", str(song), "-s", "drum", "-o", str(tmp_path / "o")]) == 1
     assert "did you mean 'drums'" in capsys.readouterr().err
+
+
+def test_long_files_are_written_as_the_library_separates_them(tmp_path):
+    """Streamed segment by segment to disk, the stems equal the in-memory separation's."""
+    mixture = music(22050, 3.0, channels=2)
+    song = write(tmp_path / "long.wav", mixture.T.numpy())
+    out = tmp_path / "out"
+    assert main(["separate", str(song), "-s", "drums", "-o", str(out), "--float32", "--segment", "1", *FAST]) == 0
+    expected = Separator(taggers="debug-tiny", steps=2, components=4, segment=1.0, progress=False)
+    expected = expected.separate_tensor(mixture, 22050, "drums")
+    for stem, audio in (("drums", expected.target), ("no_drums", expected.residual)):
+        written, _ = sf.read(out / "nmf" / "long" / f"{stem}.wav", always_2d=True, dtype="float32")
+        np.testing.assert_array_equal(written.T, audio.numpy())
+    assert not list(out.rglob(".*"))  # no temporary files left
