@@ -1,9 +1,12 @@
 """What a separation is configured by: one frozen :class:`SeparatorConfig`, and the presets.
 
-The fields are the single list of settings: ``tagbox separate`` builds its flags from the fields
-that carry a ``flag`` in their metadata, ``tagbox eval --config`` accepts exactly the field
-names, and eval's cache key is the config itself. Presets are instances. Runtime choices that
-do not change the result (device, progress, callbacks) are not part of it.
+The fields, with the chosen latent's own options (``latent_options``, one frozen dataclass per
+latent), are the single list of settings: ``tagbox separate`` builds its flags from the fields
+that carry a ``flag`` in their metadata, ``tagbox eval --config`` accepts exactly the setting
+names, and eval's cache key is the config itself. :meth:`SeparatorConfig.replace` takes the
+latent's settings by name too, and refuses one the chosen latent does not take. Presets are
+instances. Runtime choices that do not change the result (device, progress, callbacks) are not
+part of it.
 """
 
 from __future__ import annotations
@@ -14,20 +17,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tagbox.errors import TagboxError, UnknownNameError
+from tagbox.latents import LATENTS, LatentOptions, VQVAEOptions, latent_settings, not_taken
+from tagbox.settings import choice
+from tagbox.settings import flag as _flag
 
 DEFAULT_TAGGERS = ("mtat-musicnn", "mtat-fcn")
-# Names retired because "tagbox" also names the package and an eval method.
-RENAMED = {"tagbox": "reference"}
-
-
-def _flag(flag: str, help: str, **argparse: Any) -> dict:
-    """Field metadata: ``tagbox separate`` offers the field as ``flag`` with these argparse options."""
-    return {"flag": flag, "help": help, **argparse}
-
-
-def int_list(text: str) -> tuple[int, ...]:
-    """``"2048,1024,512"`` -> ``(2048, 1024, 512)``."""
-    return tuple(int(part) for part in text.split(",") if part)
 
 
 @dataclass(frozen=True)
@@ -35,17 +29,13 @@ class SeparatorConfig:
     """The settings of a separation (see the README's "How it works" for what each one does)."""
 
     latent: str = field(default="nmf", metadata=_flag("--latent", "latent space to steer"))
-    generator: str = field(default="compact", metadata=_flag("--generator", "generator id for the vqvae latent"))
+    # The latent's own settings; None: its defaults.
+    latent_options: LatentOptions | None = None
     # None: MTAT musicnn + FCN, plus the pair of another vocabulary for a source MTAT cannot name.
     taggers: tuple[str, ...] | None = field(
         default=None, metadata=_flag("--tagger", "tagger id (repeatable)", action="append", metavar="ID"))
     steps: int | None = field(default=None, metadata=_flag("--steps", "optimisation steps", type=int))
     lr: float | None = field(default=None, metadata=_flag("--lr", "Adam learning rate", type=float))
-    fft_sizes: tuple[int, ...] = field(
-        default=(2048, 1024, 512), metadata=_flag("--fft-sizes", "mask FFT sizes, e.g. 2048,1024,512 (vqvae latent)", type=int_list))
-    mask: bool = field(default=True, metadata=_flag(
-        "--no-mask", "return the generator's audio itself (style transfer; vqvae latent)", action="store_false"))
-    codebook: str = field(default="frozen", metadata=_flag("--codebook", "codebook policy (vqvae latent)"))
     objective: str = field(default="reference", metadata=_flag("--objective", "what the taggers are asked"))
     exclude: tuple[str, ...] = field(default=(), metadata=_flag(
         "--not", "source or tag the estimate should not contain (repeatable)", action="append", metavar="NAME"))
@@ -53,31 +43,43 @@ class SeparatorConfig:
     taggers_per_step: int | None = None
     judge_rest: bool = False
     gain_jitter: float = 0.0
-    output_views: str = "all"
     short_audio: str = "wrap"
     average: int = 0
-    components: int = field(default=32, metadata=_flag("--components", "NMF components (nmf latent)", type=int))
-    time_knots: int = 1
     segment: float | None = field(default=30.0, metadata=_flag("--segment", "seconds per steered segment", type=float))
     overlap: float = field(default=0.25, metadata=_flag("--overlap", "overlap between segments, as a fraction", type=float))
     absent_threshold: float = 0.02
     seed: int = field(default=0, metadata=_flag("--seed", "random seed", type=int))
 
     def __post_init__(self) -> None:
-        for name in ("taggers", "exclude", "fft_sizes"):  # lists and single ids, as --config gives them
+        for name in ("taggers", "exclude"):  # lists and single ids, as --config gives them
             value = getattr(self, name)
-            if isinstance(value, (str, int)):
+            if isinstance(value, str):
                 value = (value,)
             if value is not None:
-                object.__setattr__(self, name, tuple(int(v) for v in value) if name == "fft_sizes" else tuple(value))
+                object.__setattr__(self, name, tuple(value))
+        choice("latent", self.latent, LATENTS)
+        if self.latent_options is None:
+            object.__setattr__(self, "latent_options", LATENTS[self.latent].Options())
         _check(self)
 
     def replace(self, **changes: Any) -> "SeparatorConfig":
-        """A copy with ``changes``; a name that is no setting is an error listing the settings."""
-        unknown = [name for name in changes if name not in FIELDS]
-        if unknown:
-            raise UnknownNameError.suggest("setting", unknown[0], FIELDS)
-        return dataclasses.replace(self, **changes)
+        """A copy with ``changes``, which may name the latent's settings (``components=16``).
+
+        A new ``latent`` starts from its own defaults; a setting only other latents take is an
+        error naming them, and a name that is no setting an error listing the settings."""
+        latent = changes.pop("latent", self.latent)
+        choice("latent", latent, LATENTS)
+        own = {setting.name for setting in dataclasses.fields(LATENTS[latent].Options)}
+        options = {name: changes.pop(name) for name in [*changes] if name in own}
+        for name in changes:
+            if name in latent_settings():
+                raise not_taken(name, latent)
+            if name not in FIELDS:
+                raise UnknownNameError.suggest("setting", name, settings())
+        base = changes.pop("latent_options", self.latent_options if latent == self.latent else None)
+        if base is None:
+            base = LATENTS[latent].Options()
+        return dataclasses.replace(self, latent=latent, latent_options=dataclasses.replace(base, **options), **changes)
 
     @property
     def tagger_ids(self) -> tuple[str, ...]:
@@ -85,8 +87,6 @@ class SeparatorConfig:
 
     def resolved_steps_lr(self) -> tuple[int, float]:
         """Steps and learning rate, the latent's own where unset."""
-        from tagbox.latents import LATENTS
-
         space = LATENTS[self.latent]
         return (space.default_steps if self.steps is None else int(self.steps),
                 space.default_lr if self.lr is None else float(self.lr))
@@ -95,27 +95,24 @@ class SeparatorConfig:
 FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(SeparatorConfig))
 
 
-def _choice(kind: str, value: str, known) -> None:
-    if value in RENAMED and RENAMED[value] in known:
-        raise UnknownNameError(f"{kind} '{value}' is now called '{RENAMED[value]}'")
-    if value not in known:
-        raise UnknownNameError(f"unknown {kind} '{value}'; choose from {', '.join(known)}")
+def settings() -> tuple[str, ...]:
+    """Every name :meth:`SeparatorConfig.replace` and eval's ``--config`` take: the fields and
+    the latents' settings."""
+    return (*FIELDS, *(name for name in latent_settings() if name not in FIELDS))
 
 
 def _check(config: SeparatorConfig) -> None:
     """Refuse a config that cannot run, before any model is loaded."""
-    from tagbox.generators.codebook import CODEBOOK_POLICIES
-    from tagbox.latents import LATENTS
     from tagbox.objectives import OBJECTIVES
     from tagbox.taggers.registry import TAGGERS
 
-    _choice("latent", config.latent, LATENTS)
-    _choice("objective", config.objective, OBJECTIVES)
-    _choice("codebook policy", config.codebook, CODEBOOK_POLICIES)
-    _choice("output_views", config.output_views, ("all", "last"))
-    _choice("short_audio", config.short_audio, ("wrap", "pad"))
+    options, expected = config.latent_options, LATENTS[config.latent].Options
+    if type(options) is not expected:
+        raise TagboxError(f"the {config.latent} latent takes {expected.__name__}, not {type(options).__name__}")
+    choice("objective", config.objective, OBJECTIVES)
+    choice("short_audio", config.short_audio, ("wrap", "pad"))
     for tagger in config.tagger_ids:
-        _choice("tagger", tagger, TAGGERS)
+        choice("tagger", tagger, TAGGERS)
     if not config.tagger_ids:
         raise TagboxError("at least one tagger is needed")
     if config.segment is not None and config.segment <= 0:
@@ -138,8 +135,8 @@ PRESETS: dict[str, SeparatorConfig] = {
     # What the reference implementation does: Jukebox, codebook re-initialised from the song
     # and EMA-updated, all-tag BCE, every non-overlapping tagger window, last FFT size's output.
     "faithful": SeparatorConfig(
-        latent="vqvae", generator="jukebox-5b", codebook="reference", objective="reference",
-        windows=None, output_views="last", short_audio="pad", lr=5.0, steps=100,
+        latent="vqvae", latent_options=VQVAEOptions(generator="jukebox-5b", codebook="reference", output_views="last"),
+        objective="reference", windows=None, short_audio="pad", lr=5.0, steps=100,
     ),
 }
 

@@ -21,7 +21,6 @@ import soundfile as sf
 import torch
 from tqdm import tqdm
 
-from tagbox import generators
 from tagbox.apply import segment_count, stream_overlap_add
 from tagbox.audio import load_audio, resample
 from tagbox.config import SeparatorConfig
@@ -29,7 +28,7 @@ from tagbox.config import preset as named_preset
 from tagbox.device import resolve_device
 from tagbox.errors import TagboxError
 from tagbox.inputs import audio_input
-from tagbox.latents import LATENTS, LatentOptions, LatentSpace
+from tagbox.latents import LATENTS, LatentSpace
 from tagbox.recognisability import weak_recognition_warning
 from tagbox.result import RegionTags, SeparationResult, packaged
 from tagbox.steering import Steered, steer, steered_source, steering_loss
@@ -73,12 +72,7 @@ class Separator:
         self.space = LATENTS[config.latent]
         self.steps, self.lr = config.resolved_steps_lr()
         self.progress, self.callback = progress, callback
-        self.options = LatentOptions(
-            fft_sizes=config.fft_sizes, mask=config.mask, codebook=config.codebook,
-            components=config.components, time_knots=config.time_knots, seed=config.seed,
-        )
-        if config.latent == "vqvae":
-            self.options.generator = generators.load(config.generator, device=self.device)
+        self.model = self.space.load_model(config.latent_options, self.device)
         self.ensemble = TaggerEnsemble.load(
             config.tagger_ids, device=self.device, windows=config.windows, short_audio=config.short_audio,
             gain_jitter=config.gain_jitter, taggers_per_step=config.taggers_per_step,
@@ -93,7 +87,7 @@ class Separator:
     @property
     def name(self) -> str:
         """Short name of the model behind the estimates, used for output folders."""
-        return self.config.generator if self.config.latent == "vqvae" else self.config.latent
+        return self.space.model_name(self.config.latent_options) or self.config.latent
 
     def separate_file(self, path: str | Path, source: str) -> SeparationResult:
         wav, sample_rate = load_audio(path)
@@ -131,7 +125,7 @@ class Separator:
         self, wav: torch.Tensor | np.ndarray, sample_rate: int, names: list[str], what: str = "audio"
     ) -> list[SeparationResult]:
         mixture = audio_input(wav, sample_rate, what=what).to(self.device)
-        rate = self.space.working_rate(sample_rate, self.options)
+        rate = self.space.working_rate(sample_rate, self.model)
         channels = mixture if rate == sample_rate else resample(mixture, sample_rate, rate)
         targets = torch.zeros(len(names), *channels.shape, device=self.device)
 
@@ -159,7 +153,7 @@ class Separator:
             self._check_joint(names)
         with sf.SoundFile(path) as handle:
             sample_rate, samples = handle.samplerate, handle.frames
-            if self.space.working_rate(sample_rate, self.options) != sample_rate:
+            if self.space.working_rate(sample_rate, self.model) != sample_rate:
                 results = self._separate(*load_audio(path), list(names), what=str(path))
                 sink(0, torch.stack([result.target for result in results]))
                 return [dataclasses.replace(result, target=None, residual=None) for result in results]
@@ -190,7 +184,6 @@ class Separator:
             if message:
                 self._warn_once(message)
                 warnings.append(message)
-        options = dataclasses.replace(self.options, sources=len(names))
         run = _Run(steered, warnings, [], RegionTags(), [RegionTags() for _ in steered])
 
         def release(offset: int, region: torch.Tensor) -> None:
@@ -203,7 +196,7 @@ class Separator:
         with tqdm(total=segments * self.steps, desc="+".join(names), unit="step",
                   disable=not self.progress, leave=False) as bar:
             def one_segment(piece: torch.Tensor, index: int) -> torch.Tensor:
-                return self._steer(piece, rate, options, steered, run.history, bar, index)
+                return self._steer(piece, rate, steered, run.history, bar, index)
 
             stream_overlap_add(one_segment, read, samples, rate, segment=self.config.segment,
                                overlap=self.config.overlap, sink=release)
@@ -219,15 +212,17 @@ class Separator:
                         absent_threshold=self.config.absent_threshold)
 
     def _steer(
-        self, piece: torch.Tensor, rate: int, options: LatentOptions, steered: list[Steered],
-        history: list[dict], bar: tqdm, segment_index: int,
+        self, piece: torch.Tensor, rate: int, steered: list[Steered], history: list[dict], bar: tqdm,
+        segment_index: int,
     ) -> torch.Tensor:
         """Optimise one segment's latent and return each source's estimate ``(S, C, T)``."""
         mono = piece.mean(0)
         peak = mono.abs().max()
         if peak <= 0:
             return torch.zeros(len(steered), *piece.shape, device=self.device)
-        space: LatentSpace = self.space(mono / peak, rate, options).to(self.device)
+        space: LatentSpace = self.space(
+            mono / peak, rate, self.config.latent_options, model=self.model, sources=len(steered), seed=self.config.seed,
+        ).to(self.device)
         rng = torch.Generator(device="cpu").manual_seed(self.config.seed + segment_index)
 
         def loss(estimates: torch.Tensor, rest: torch.Tensor | None) -> tuple[torch.Tensor, float]:
@@ -244,7 +239,7 @@ class Separator:
         steer(space, loss, steps=self.steps, lr=self.lr, average=self.config.average,
               judge_rest=self.config.judge_rest, on_step=on_step)
         # Masks are scale-invariant; the scale matters only for decoded audio (no-mask mode).
-        return space.apply(piece / peak, last_view_only=self.config.output_views == "last") * peak
+        return space.apply(piece / peak) * peak
 
     def _check_joint(self, names: Sequence[str]) -> None:
         if len(set(names)) != len(names):

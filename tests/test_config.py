@@ -4,8 +4,9 @@ import pytest
 
 from tagbox.cli import build_parser
 from tagbox.cli.separate import separator_options
-from tagbox.config import FIELDS, PRESETS, SeparatorConfig, preset
+from tagbox.config import PRESETS, SeparatorConfig, preset, settings
 from tagbox.errors import TagboxError, UnknownNameError
+from tagbox.latents import NMFOptions, VQVAEOptions
 from tagbox.separator import Separator
 
 
@@ -17,21 +18,44 @@ def test_presets_are_frozen_configs():
 
 
 def test_lists_and_single_ids_become_tuples():
-    config = SeparatorConfig(taggers="debug-tiny", exclude=["vocals"], fft_sizes=[512, 256])
-    assert config.taggers == ("debug-tiny",) and config.exclude == ("vocals",) and config.fft_sizes == (512, 256)
+    config = SeparatorConfig(taggers="debug-tiny", exclude=["vocals"], latent="vqvae").replace(fft_sizes=[512, 256])
+    assert config.taggers == ("debug-tiny",) and config.exclude == ("vocals",)
+    assert config.latent_options.fft_sizes == (512, 256)
+    assert SeparatorConfig(latent="vqvae").replace(fft_sizes=1024).latent_options.fft_sizes == (1024,)
     assert SeparatorConfig().tagger_ids == ("mtat-musicnn", "mtat-fcn")
+
+
+def test_the_latents_settings_live_in_its_own_options():
+    assert SeparatorConfig().latent_options == NMFOptions()
+    faithful = preset("faithful")
+    assert faithful.latent_options == VQVAEOptions(generator="jukebox-5b", codebook="reference", output_views="last")
+    assert faithful.replace(generator="compact").latent_options.codebook == "reference"  # same latent: kept
+    assert faithful.replace(latent="nmf").latent_options == NMFOptions()  # another latent: its defaults
+    assert faithful.replace(latent="nmf", components=8).latent_options.components == 8
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        faithful.latent_options.level = 1
 
 
 @pytest.mark.parametrize(
     "settings, message",
     [
         ({"objective": "tagbox"}, "objective 'tagbox' is now called 'reference'"),
-        ({"codebook": "tagbox"}, "codebook policy 'tagbox' is now called 'reference'"),
         ({"latent": "wavelets"}, "unknown latent 'wavelets'"),
         ({"taggers": ("no-such",)}, "unknown tagger 'no-such'"),
         ({"overlap": 1.0}, "overlap"),
         ({"average": 500}, "average"),
         ({"stepz": 3}, "unknown setting 'stepz' (did you mean 'steps'?)"),
+        ({"componets": 3}, "unknown setting 'componets' (did you mean 'components'?)"),
+        ({"codebook": "reference"}, "codebook (--codebook) is a setting of the vqvae latent; the nmf latent does not take it"),
+        ({"latent": "mask", "components": 4}, "components (--components) is a setting of the nmf latent; the mask latent"),
+        ({"latent": "vqvae", "init_gain": 0.5}, "init_gain (--init-gain) is a setting of the nmf and mask latents; the vqvae"),
+        ({"latent_options": VQVAEOptions()}, "the nmf latent takes NMFOptions, not VQVAEOptions"),
+        ({"latent": "vqvae", "codebook": "tagbox"}, "codebook policy 'tagbox' is now called 'reference'"),
+        ({"latent": "vqvae", "generator": "debug-tiny", "level": 1}, "generator 'debug-tiny' has levels 0 to 0, not 1"),
+        ({"latent": "vqvae", "fft_sizes": ()}, "fft_sizes"),
+        ({"latent": "vqvae", "output_views": "first"}, "unknown output_views 'first'"),
+        ({"init_gain": 1.0}, "init_gain must be between 0 and 1"),
+        ({"components": 0}, "components must be at least 1"),
     ],
 )
 def test_bad_settings_fail_before_any_model_loads(settings, message):
@@ -43,16 +67,18 @@ def test_bad_settings_fail_before_any_model_loads(settings, message):
 def test_separate_flags_come_from_the_config_fields():
     parser = build_parser()
     args = parser.parse_args(["separate", "x.wav", "-s", "drums", "--steps", "5", "--fft-sizes", "512,256",
-                              "--not", "vocals", "--no-mask", "--objective", "focused"])
+                              "--not", "vocals", "--no-mask", "--objective", "focused", "--latent", "vqvae", "--level", "1"])
     options = separator_options(args)
     assert options == {"device": "cpu", "steps": 5, "fft_sizes": (512, 256), "exclude": ["vocals"],
-                       "mask": False, "objective": "focused"}
-    assert set(options) - {"device"} <= set(FIELDS)
+                       "mask": False, "objective": "focused", "latent": "vqvae", "level": 1}
+    assert set(options) - {"device"} <= set(settings())
+    assert separator_options(parser.parse_args(["separate", "x.wav", "-s", "drums", "--init-gain", "0.5"])) == {
+        "device": "cpu", "init_gain": 0.5}
 
 
 def test_the_separator_takes_a_config_and_keyword_overrides_only():
     separator = Separator(SeparatorConfig(taggers="debug-tiny", steps=2), components=4, progress=False)
-    assert separator.config.components == 4 and separator.steps == 2
+    assert separator.config.latent_options.components == 4 and separator.steps == 2
     with pytest.raises(TypeError):
         Separator(SeparatorConfig(), "cpu")
     with pytest.raises(UnknownNameError, match="unknown setting"):

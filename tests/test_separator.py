@@ -25,15 +25,20 @@ def music(sample_rate: int = 16000, seconds: float = 2.0, channels: int = 1, see
     return torch.stack([mono * (1 - 0.2 * c) for c in range(channels)])
 
 
+# Each latent's settings that keep a test fast.
+FAST_LATENT = {"nmf": {"components": 4}, "mask": {}, "vqvae": {"generator": "debug-tiny"}}
+
+
 def fast(**options) -> Separator:
-    defaults = dict(latent="nmf", taggers=["debug-tiny"], steps=3, components=4, progress=False)
+    latent = options.setdefault("latent", "nmf")
+    defaults = dict(taggers=["debug-tiny"], steps=3, progress=False, **FAST_LATENT.get(latent, {}))
     return Separator(**{**defaults, **options})
 
 
 @pytest.mark.parametrize("latent", ["nmf", "mask", "vqvae"])
 def test_target_and_residual_sum_to_the_mixture(latent):
     x = music(44100, 1.0)
-    result = fast(latent=latent, generator="debug-tiny").separate_tensor(x, 44100, "drums")
+    result = fast(latent=latent).separate_tensor(x, 44100, "drums")
     assert result.target.shape == x.shape
     torch.testing.assert_close(result.target + result.residual, x)
     assert len(result.history) == 3 and all(math.isfinite(h["loss"]) for h in result.history)
@@ -53,7 +58,7 @@ def test_seeded_runs_are_deterministic_and_seeds_matter():
 @pytest.mark.parametrize("latent", ["nmf", "vqvae"])
 def test_any_rate_and_channel_count_round_trips(sample_rate, channels, latent):
     x = music(sample_rate, 1.0, channels)
-    result = fast(latent=latent, generator="debug-tiny", steps=1).separate_tensor(x, sample_rate, "drums")
+    result = fast(latent=latent, steps=1).separate_tensor(x, sample_rate, "drums")
     assert result.target.shape == x.shape and result.sample_rate == sample_rate
     torch.testing.assert_close(result.target + result.residual, x)
 
@@ -82,7 +87,7 @@ def test_absent_source_gives_silence_and_says_so():
 
 def test_no_mask_returns_the_generator_audio():
     x = music(44100, 0.5)
-    result = fast(latent="vqvae", generator="debug-tiny", mask=False, steps=1).separate_tensor(x, 44100, "drums")
+    result = fast(latent="vqvae", mask=False, steps=1).separate_tensor(x, 44100, "drums")
     torch.testing.assert_close(result.target + result.residual, x)
     assert not torch.allclose(result.target, x, atol=1e-3)
 
@@ -190,7 +195,7 @@ def test_one_faithful_step_equals_a_step_computed_by_hand():
     sample_rate, lr, fft_sizes = 44100, 0.5, (512, 256)
     x = music(sample_rate, 0.5)
     separator = fast(
-        latent="vqvae", generator="debug-tiny", steps=1, lr=lr, fft_sizes=fft_sizes, objective="reference",
+        latent="vqvae", steps=1, lr=lr, fft_sizes=fft_sizes, objective="reference",
         windows=None, output_views="last", short_audio="pad", segment=None,
     )
     result = separator.separate_tensor(x, sample_rate, "drums")
@@ -314,7 +319,7 @@ def test_a_streamed_file_gives_what_the_tensor_api_gives(tmp_path, latent, segme
     x = music(22050, 3.0, channels=2)
     path = tmp_path / "song.wav"
     sf.write(path, x.T.numpy(), 22050, subtype="FLOAT")
-    separator = fast(latent=latent, generator="debug-tiny", segment=segment, overlap=0.25)
+    separator = fast(latent=latent, segment=segment, overlap=0.25)
     regions = []
     [streamed] = separator.stream_file(path, ["drums"], lambda offset, region: regions.append((offset, region)))
     expected = separator.separate_tensor(x, 22050, "drums")

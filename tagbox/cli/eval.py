@@ -47,7 +47,7 @@ def register(subparsers) -> None:
     )
     parser.add_argument(
         "--config", action="append", default=[], metavar="NAME=KEY=VALUE,...",
-        help="a named tagbox configuration: SeparatorConfig fields (and preset, device), e.g. "
+        help="a named tagbox configuration: SeparatorConfig fields and its latent's settings (and preset, device), e.g. "
         "focused=objective=focused,steps=100; repeat for several; "
         f"list values use '{LIST_SEPARATOR}', e.g. fft_sizes=2048:1024:512",
     )

@@ -17,18 +17,28 @@ from tagbox.config import PRESETS, SeparatorConfig
 from tagbox.device import resolve_device
 from tagbox.errors import TagboxError
 from tagbox.inputs import check_file
+from tagbox.latents import latent_settings, takers
 from tagbox.separator import Separator
 from tagbox.sources import canonical_name
 from tagbox.stems import StemStream
 from tagbox.threads import use_threads
 
 
+def flagged_settings() -> list[dataclasses.Field]:
+    """The settings offered as flags: SeparatorConfig's, then every latent's."""
+    settings = [*dataclasses.fields(SeparatorConfig), *latent_settings().values()]
+    return [setting for setting in settings if "flag" in setting.metadata]
+
+
 def add_config_flags(parser: argparse.ArgumentParser) -> None:
-    """One flag per SeparatorConfig field that declares one; unset flags keep the preset's value."""
-    for setting in dataclasses.fields(SeparatorConfig):
+    """One flag per setting that declares one; unset flags keep the preset's value. A latent's
+    setting says which latents take it (the others refuse it)."""
+    for setting in flagged_settings():
         options = dict(setting.metadata)
-        if "flag" in options:
-            parser.add_argument(options.pop("flag"), dest=setting.name, default=None, **options)
+        owners = takers(setting.name)
+        if owners:
+            options["help"] += f" ({', '.join(owners)} latent{'s' if len(owners) > 1 else ''})"
+        parser.add_argument(options.pop("flag"), dest=setting.name, default=None, **options)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -62,7 +72,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def separator_options(args: argparse.Namespace) -> dict:
     """Separator keyword arguments: the settings the user set (others keep the preset's), and the device."""
-    settings = {f.name: getattr(args, f.name) for f in dataclasses.fields(SeparatorConfig) if "flag" in f.metadata}
+    settings = {f.name: getattr(args, f.name) for f in flagged_settings()}
     return {"device": args.device, **{name: value for name, value in settings.items() if value is not None}}
 
 

@@ -89,7 +89,7 @@ def check_alignment(
     for start, count in steps.items():
         if start not in STARTS:
             raise ValueError(f"unknown start '{start}'; choose from {', '.join(STARTS)}")
-        space = NMFLatent(mono / peak, sample_rate, separator.options).to(device)
+        space = NMFLatent(mono / peak, sample_rate, separator.config.latent_options, seed=separator.config.seed).to(device)
         start_at(space, oracle_components(space, references, names.index(source)) if start == "oracle" else None)
         rng = torch.Generator(device="cpu").manual_seed(separator.config.seed)
         probabilities: list[float] = []

@@ -74,14 +74,13 @@ class MethodSpec:
         return key
 
     def steered_generator(self) -> str | None:
-        """The generator a ``tagbox`` method decodes every step, if its latent is ``vqvae``."""
-        if self.kind != "tagbox" or self.setting("latent") != "vqvae":
+        """The generator a ``tagbox`` method decodes every step, if its latent steers one."""
+        if self.kind != "tagbox":
             return None
-        return self.setting("generator")
+        from tagbox.latents import LATENTS
 
-    def setting(self, name: str) -> Any:
-        """A ``tagbox`` method's Separator setting: its option, else its preset's, else the default."""
-        return getattr(self.separator_config(), name)
+        config = self.separator_config()
+        return LATENTS[config.latent].model_name(config.latent_options)
 
     def can_name(self, source: str) -> bool:
         """Whether a ``tagbox`` method's taggers have a tag for ``source`` (it refuses others).
@@ -92,14 +91,11 @@ class MethodSpec:
         from tagbox.sources import source_tags
         from tagbox.taggers import TAGGERS
 
-        taggers = self.setting("taggers")
+        taggers = self.separator_config().taggers
         if taggers is None:
             taggers = [tagger for tagger, config in TAGGERS.items() if config.pretrained]
         try:
-            return any(
-                source_tags(source, TAGGERS[tagger].vocabulary)
-                for tagger in ((taggers,) if isinstance(taggers, str) else taggers)
-            )
+            return any(source_tags(source, TAGGERS[tagger].vocabulary) for tagger in taggers)
         except (UnknownNameError, KeyError):
             return False
 
@@ -113,11 +109,12 @@ class MethodSpec:
 
 
 def _separator_defaults() -> dict[str, str]:
-    """The default settings, each latent's learning rate and steps and the presets included."""
+    """The default settings: each latent's learning rate, steps and options, and the presets."""
     from tagbox.config import PRESETS
     from tagbox.latents import LATENTS
 
-    defaults = {f"{name}.lr,steps": repr((space.default_lr, space.default_steps)) for name, space in LATENTS.items()}
+    defaults = {f"{name}.lr,steps,options": repr((space.default_lr, space.default_steps, space.Options()))
+                for name, space in LATENTS.items()}
     defaults["presets"] = repr(sorted(PRESETS.items()))
     return defaults
 

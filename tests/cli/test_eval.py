@@ -55,6 +55,10 @@ def test_sources_and_max_tracks_narrow_the_run(dataset, tmp_path, capsys):
         (["--methods", "mixture,hpss", "--baseline", "tagbox"], "--baseline 'tagbox' is not a method of this run"),
         (["--methods", "mixture", "--absent", "-1"], "--absent must be at least 0"),
         (["--methods", "tagbox", "--config", "fast=stepz=5"], "unknown setting 'stepz' (did you mean 'steps'?)"),
+        (["--methods", "tagbox", "--config", "fast=latent=mask,components=4"],
+         "components (--components) is a setting of the nmf latent; the mask latent does not take it"),
+        (["--methods", "tagbox", "--config", "f=preset=faithful,init_gain=0.5"],
+         "init_gain (--init-gain) is a setting of the nmf and mask latents; the vqvae latent does not take it"),
     ],
 )
 def test_bad_requests_are_one_line_errors(dataset, tmp_path, capsys, args, message):

@@ -60,6 +60,26 @@ def test_bad_requests_give_one_error_line(song, tmp_path, capsys, extra, message
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.parametrize("extra,message", [
+    (["--latent", "nmf", "--codebook", "reference"], "codebook (--codebook) is a setting of the vqvae latent; "
+                                                     "the nmf latent does not take it"),
+    (["--latent", "mask", "--no-mask"], "mask (--no-mask) is a setting of the vqvae latent; the mask latent"),
+    (["--preset", "faithful", "--components", "8"], "components (--components) is a setting of the nmf latent"),
+])
+def test_a_setting_the_latent_does_not_take_fails_before_any_model_loads(song, tmp_path, capsys, monkeypatch, extra,
+                                                                        message):
+    import tagbox.separator
+
+    def never(*args, **kwargs):
+        raise AssertionError("a model was loaded")
+
+    monkeypatch.setattr(tagbox.separator.TaggerEnsemble, "load", never)
+    argv = ["separate", str(song), "-s", "drums", "-o", str(tmp_path / "o"), "--tagger", "debug-tiny", *extra]
+    assert main(argv) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("tagbox: error:") and message in err and len(err.splitlines()) == 1
+
+
 def test_missing_and_silent_files_fail_cleanly(tmp_path, capsys):
     silent = tmp_path / "silent.wav"
     sf.write(silent, np.zeros(22050), 22050)

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from tagbox.evaluation.alignment import check_alignment, oracle_components, start_at
-from tagbox.latents import LatentOptions, NMFLatent
+from tagbox.latents import NMFLatent, NMFOptions
 from tagbox.separator import Separator
 
 RATE = 16000
@@ -21,7 +21,7 @@ def two_sources(seconds: float = 2.0) -> dict[str, np.ndarray]:
 def test_oracle_components_give_each_component_to_the_stem_it_holds():
     stems = two_sources()
     mixture = torch.tensor(sum(stems.values()))
-    space = NMFLatent(mixture, RATE, LatentOptions(components=4))
+    space = NMFLatent(mixture, RATE, NMFOptions(components=4))
     references = [torch.tensor(s) for s in stems.values()]
     drums = oracle_components(space, references, 1)
     bass = oracle_components(space, references, 0)

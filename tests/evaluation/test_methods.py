@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from types import SimpleNamespace
 
@@ -152,6 +153,15 @@ def test_the_key_of_a_tagbox_method_follows_the_separators_defaults(monkeypatch)
 
     monkeypatch.setitem(tagbox.latents.LATENTS, "nmf", Retuned)
     assert spec.key() != before
+    before = spec.key()
+
+    @dataclasses.dataclass(frozen=True)
+    class MoreComponents(tagbox.latents.NMFOptions):
+        components: int = 64
+
+    monkeypatch.setattr(Retuned, "Options", MoreComponents)  # as if NMFOptions' default were edited
+    monkeypatch.setitem(tagbox.config.PRESETS, "default", tagbox.config.SeparatorConfig())
+    assert spec.key() != before and "components=64" in spec.key()["defaults"]["nmf.lr,steps,options"]
     faithful = MethodSpec("f", "tagbox", (("preset", "faithful"),))
     before = faithful.key()
     monkeypatch.setitem(tagbox.config.PRESETS, "faithful", tagbox.config.PRESETS["faithful"].replace(steps=7))

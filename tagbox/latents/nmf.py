@@ -1,0 +1,69 @@
+"""The ``nmf`` latent: gains of the mixture's KL-NMF components, one set per source."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from tagbox.errors import TagboxError
+from tagbox.latents.base import GainOptions, MaskedLatent, gain_logit
+from tagbox.masks import STFT
+from tagbox.nmf import kl_nmf
+from tagbox.settings import flag
+
+
+@dataclass(frozen=True)
+class NMFOptions(GainOptions):
+    """The dictionary's size and how often along the segment a component's gain may change.
+
+    ``init_gain`` is the starting gain of a single source; several sources start equal."""
+
+    components: int = field(default=32, metadata=flag("--components", "NMF components", type=int))
+    time_knots: int = 1  # gains per component along the segment, linearly interpolated
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for name in ("components", "time_knots"):
+            if getattr(self, name) < 1:
+                raise TagboxError(f"{name} must be at least 1, got {getattr(self, name)}")
+
+
+class NMFLatent(MaskedLatent):
+    """Gains of the mixture's KL-NMF components (optionally per time knot), one set per source.
+
+    Each component's gains are a softmax over the sources and the rest. For one source this is
+    a sigmoid gain per component, starting at ``init_gain``; for several they start equal.
+    """
+
+    Options = NMFOptions
+    default_lr = 0.3
+    default_steps = 150
+    joint = True
+    n_fft = 2048
+    hop_length = 512
+
+    def __init__(self, mixture: torch.Tensor, sample_rate: int, options: NMFOptions, *,
+                 model: None = None, sources: int = 1, seed: int = 0):
+        super().__init__(mixture, [STFT(self.n_fft, self.hop_length, device=mixture.device)])
+        W, H = kl_nmf(self.reference_specs[0].abs(), options.components, seed=seed)
+        self.register_buffer("W", W)
+        self.register_buffer("H", H)
+        self.register_buffer("full", W @ H + 1e-8)
+        logits = torch.zeros(sources + 1, options.components, options.time_knots, device=mixture.device)
+        if sources == 1:
+            logits[0] = gain_logit(options.init_gain)
+        self.gain_logits = nn.Parameter(logits)
+
+    def gains(self) -> torch.Tensor:
+        """Per-source component gains ``(sources, K, frames)``, interpolated between time knots."""
+        gains = torch.softmax(self.gain_logits, dim=0)[:-1]
+        frames = self.H.shape[-1]
+        if gains.shape[-1] == 1:
+            return gains.expand(-1, -1, frames)
+        return F.interpolate(gains, size=frames, mode="linear", align_corners=True)
+
+    def masks(self) -> list[torch.Tensor]:
+        return [(self.W @ (self.gains() * self.H)) / self.full]
