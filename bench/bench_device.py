@@ -47,7 +47,7 @@ def timed(separator: Separator, audio: torch.Tensor, rate: int, source: str) -> 
         torch.cuda.synchronize(device)
         torch.cuda.reset_peak_memory_stats(device)
     start = time.perf_counter()
-    separator.separate_tensor(audio, rate, source)
+    separator.separate_tensor(audio, sample_rate=rate, source=source)
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     return time.perf_counter() - start

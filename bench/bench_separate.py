@@ -85,7 +85,7 @@ def timed_run(separator: Separator, wav, sample_rate: int, source: str, steps: i
     separator.steps = steps
     separator.callback = lambda record: stamps.append((time.perf_counter(), time.process_time()))
     start = (time.perf_counter(), time.process_time())
-    separator.separate_tensor(wav, sample_rate, source)
+    separator.separate_tensor(wav, sample_rate=sample_rate, source=source)
     end = (time.perf_counter(), time.process_time())
     # Per clock (0 wall, 1 CPU): first step with setup, median step, finish, whole run.
     return {

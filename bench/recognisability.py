@@ -62,13 +62,13 @@ def stem_probabilities(tagger_ids: list[str], data: Path) -> list[dict]:
             for track in tracks:
                 mixture, rate = load_audio(data / track["mixture"])
                 for stem in track["stems"]:
-                    p_mixture = ensemble.target_probability(mixture, rate, stem)
+                    p_mixture = ensemble.target_probability(mixture, sample_rate=rate, source=stem)
                     if p_mixture is None:
                         continue
                     isolated, stem_rate = load_audio(data / track["dir"] / f"{stem}.flac")
                     rows.append({
                         "tagger": tagger_id, "source": stem, "track": track["id"],
-                        "p_isolated": ensemble.target_probability(isolated, stem_rate, stem),
+                        "p_isolated": ensemble.target_probability(isolated, sample_rate=stem_rate, source=stem),
                         "p_mixture": p_mixture,
                     })
                 bar.update(1)

@@ -55,7 +55,9 @@ class Separator:
     Configured by a :class:`~tagbox.config.SeparatorConfig` (``config``, default the default
     preset) with any of its fields overridden by keyword (``Separator(steps=50)``). ``device``,
     ``progress`` and ``callback`` (called with each step's record) change how it runs, not what
-    it returns. Unusable settings fail here, before any model is loaded.
+    it returns. Unusable settings fail here, before any model is loaded. The ``separate_*`` and
+    ``stream_file`` methods take the audio first and everything else by keyword, as librosa
+    does: ``separate_tensor(wav, sample_rate=44100, source="drums")``.
     """
 
     def __init__(
@@ -89,12 +91,13 @@ class Separator:
         """Short name of the model behind the estimates, used for output folders."""
         return self.space.model_name(self.config.latent_options) or self.config.latent
 
-    def separate_file(self, path: str | Path, source: str) -> SeparationResult:
+    def separate_file(self, path: str | Path, *, source: str) -> SeparationResult:
+        """Separate ``source`` from the audio file at ``path``, at the file's own sample rate."""
         wav, sample_rate = load_audio(path)
         return self._separate(wav, sample_rate, [source], what=str(path))[0]
 
     def separate_tensor(
-        self, wav: torch.Tensor | np.ndarray, sample_rate: int, source: str
+        self, wav: torch.Tensor | np.ndarray, *, sample_rate: int, source: str
     ) -> SeparationResult:
         """Separate ``source`` from ``wav``: float or integer samples, ``(channels, samples)``,
         ``(samples, channels)`` or ``(samples,)`` (see :mod:`tagbox.inputs`).
@@ -104,15 +107,15 @@ class Separator:
         return self._separate(wav, sample_rate, [source])[0]
 
     def separate_joint(
-        self, wav: torch.Tensor | np.ndarray, sample_rate: int, names: Sequence[str]
+        self, wav: torch.Tensor | np.ndarray, *, sample_rate: int, sources: Sequence[str]
     ) -> dict[str, SeparationResult]:
         """Estimate several sources in one optimisation, plus ``rest``: the stems sum to the mix.
 
         Each source is pushed towards its own tags and, through the objective's negatives and
         the shared masks, away from the others'.
         """
-        self._check_joint(names)
-        results = self._separate(wav, sample_rate, list(names))
+        self._check_joint(sources)
+        results = self._separate(wav, sample_rate, list(sources))
         rest = results[0].target + results[0].residual - sum(r.target for r in results)
         by_source = {r.source: r for r in results}
         by_source["rest"] = SeparationResult(
@@ -139,9 +142,9 @@ class Separator:
         return [self._packaged(run, index, sample_rate, mixture, target) for index, target in enumerate(targets)]
 
     def stream_file(
-        self, path: str | Path, names: Sequence[str], sink: Callable[[int, torch.Tensor], None]
+        self, path: str | Path, *, sources: Sequence[str], sink: Callable[[int, torch.Tensor], None]
     ) -> list[SeparationResult]:
-        """Separate ``names`` from the file at ``path``, reading and releasing a segment at a time.
+        """Separate ``sources`` from the file at ``path``, reading and releasing a segment at a time.
 
         Each finished region of the estimates, ``(sources, channels, n)`` at the file's rate, goes
         to ``sink(offset, region)`` as soon as no later segment overlaps it, so memory stays flat
@@ -149,12 +152,12 @@ class Separator:
         set stands for silence. The results carry no audio. A latent space working at another
         rate than the file's (``vqvae``) reads the whole file.
         """
-        if len(names) > 1:
-            self._check_joint(names)
+        if len(sources) > 1:
+            self._check_joint(sources)
         with sf.SoundFile(path) as handle:
             sample_rate, samples = handle.samplerate, handle.frames
             if self.space.working_rate(sample_rate, self.model) != sample_rate:
-                results = self._separate(*load_audio(path), list(names), what=str(path))
+                results = self._separate(*load_audio(path), list(sources), what=str(path))
                 sink(0, torch.stack([result.target for result in results]))
                 return [dataclasses.replace(result, target=None, residual=None) for result in results]
 
@@ -163,8 +166,8 @@ class Separator:
                 wav = handle.read(count, dtype="float32", always_2d=True)
                 return torch.from_numpy(np.ascontiguousarray(wav.T)).to(self.device)
 
-            run = self._run(read, samples, sample_rate, list(names), sink)
-        return [self._packaged(run, index, sample_rate) for index in range(len(names))]
+            run = self._run(read, samples, sample_rate, list(sources), sink)
+        return [self._packaged(run, index, sample_rate) for index in range(len(sources))]
 
     def _run(
         self, read: Callable[[int, int], torch.Tensor], samples: int, rate: int, names: list[str],
@@ -245,7 +248,9 @@ class Separator:
         if len(set(names)) != len(names):
             raise TagboxError("a source was requested twice")
         if not self.space.joint:
-            raise TagboxError(f"joint separation needs the nmf latent, not '{self.config.latent}'")
+            able = ", ".join(name for name, space in LATENTS.items() if space.joint)
+            raise TagboxError(f"joint separation needs a latent that estimates sources jointly ({able}), "
+                              f"not '{self.config.latent}'")
 
     def _steered(self, source: str, names: Sequence[str]) -> Steered:
         """Targets of ``source`` for each tagger; the other requested sources count as excluded."""

@@ -28,7 +28,7 @@ def test_default_separation_runs_on_cuda_and_agrees_with_the_cpu():
     """The default configuration (NMF latent, MTAT musicnn + FCN), a few steps on a short stereo clip."""
     x = music(22050, 3.0, channels=2)
     results = {
-        device: Separator(steps=3, device=device, progress=False).separate_tensor(x, 22050, "drums")
+        device: Separator(steps=3, device=device, progress=False).separate_tensor(x, sample_rate=22050, source="drums")
         for device in ("cpu", "cuda")
     }
     gpu, cpu = results["cuda"], results["cpu"]

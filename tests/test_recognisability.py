@@ -84,7 +84,7 @@ def tones(seconds: float = 1.0, sample_rate: int = 16000) -> torch.Tensor:
 def test_the_separator_warns_about_weakly_recognised_sources(fake_table, caplog, source, warned):
     separator = Separator(latent="nmf", taggers=["debug-tiny"], steps=1, components=4, progress=False)
     with caplog.at_level(logging.WARNING, logger="tagbox.separator"):
-        result = separator.separate_tensor(tones(), 16000, source)
+        result = separator.separate_tensor(tones(), sample_rate=16000, source=source)
     in_result = [w for w in result.warnings if "barely recognise" in w]
     in_log = [r for r in caplog.records if "barely recognise" in r.getMessage()]
     assert bool(in_result) == warned and bool(in_log) == warned

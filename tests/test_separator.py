@@ -38,18 +38,32 @@ def fast(**options) -> Separator:
 @pytest.mark.parametrize("latent", ["nmf", "mask", "vqvae"])
 def test_target_and_residual_sum_to_the_mixture(latent):
     x = music(44100, 1.0)
-    result = fast(latent=latent).separate_tensor(x, 44100, "drums")
+    result = fast(latent=latent).separate_tensor(x, sample_rate=44100, source="drums")
     assert result.target.shape == x.shape
     torch.testing.assert_close(result.target + result.residual, x)
     assert len(result.history) == 3 and all(math.isfinite(h["loss"]) for h in result.history)
     assert not torch.allclose(result.target, torch.zeros_like(x))
 
 
+def test_everything_after_the_audio_is_keyword_only(tmp_path):
+    separator = fast()
+    with pytest.raises(TypeError):
+        separator.separate_tensor(music(), 16000, "drums")
+    with pytest.raises(TypeError):
+        separator.separate_joint(music(), 16000, ["drums", "violin"])
+    with pytest.raises(TypeError):
+        separator.separate_file(tmp_path / "song.wav", "drums")
+    with pytest.raises(TypeError):
+        separator.stream_file(tmp_path / "song.wav", ["drums"], print)
+    with pytest.raises(TypeError):
+        separator.ensemble.target_probability(music(), 16000, "drums")
+
+
 def test_seeded_runs_are_deterministic_and_seeds_matter():
     x = music()
-    a = fast(seed=1).separate_tensor(x, 16000, "drums").target
-    b = fast(seed=1).separate_tensor(x, 16000, "drums").target
-    c = fast(seed=2).separate_tensor(x, 16000, "drums").target
+    a = fast(seed=1).separate_tensor(x, sample_rate=16000, source="drums").target
+    b = fast(seed=1).separate_tensor(x, sample_rate=16000, source="drums").target
+    c = fast(seed=2).separate_tensor(x, sample_rate=16000, source="drums").target
     assert torch.equal(a, b)
     assert not torch.equal(a, c)
 
@@ -58,7 +72,7 @@ def test_seeded_runs_are_deterministic_and_seeds_matter():
 @pytest.mark.parametrize("latent", ["nmf", "vqvae"])
 def test_any_rate_and_channel_count_round_trips(sample_rate, channels, latent):
     x = music(sample_rate, 1.0, channels)
-    result = fast(latent=latent, steps=1).separate_tensor(x, sample_rate, "drums")
+    result = fast(latent=latent, steps=1).separate_tensor(x, sample_rate=sample_rate, source="drums")
     assert result.target.shape == x.shape and result.sample_rate == sample_rate
     torch.testing.assert_close(result.target + result.residual, x)
 
@@ -67,33 +81,33 @@ def test_segments_cross_fade_back_to_the_whole():
     """With (next to) no steering the NMF mask is the initial gain everywhere, across segment joins too."""
     x = music(16000, 3.0)
     separator = fast(steps=1, lr=1e-9, segment=1.0, overlap=0.25, components=4)
-    result = separator.separate_tensor(x, 16000, "drums")
+    result = separator.separate_tensor(x, sample_rate=16000, source="drums")
     torch.testing.assert_close(result.target, 0.99 * x, atol=1e-4, rtol=1e-3)
 
 
 def test_segments_each_get_their_own_steering():
-    history = fast(steps=2, segment=1.0, overlap=0.5).separate_tensor(music(16000, 2.0), 16000, "drums").history
+    history = fast(steps=2, segment=1.0, overlap=0.5).separate_tensor(music(16000, 2.0), sample_rate=16000, source="drums").history
     assert sorted({h["segment"] for h in history}) == [0, 1, 2]
 
 
 def test_absent_source_gives_silence_and_says_so():
     x = music()
-    result = fast(absent_threshold=1.0).separate_tensor(x, 16000, "violin")
+    result = fast(absent_threshold=1.0).separate_tensor(x, sample_rate=16000, source="violin")
     assert result.absent and torch.count_nonzero(result.target) == 0
     torch.testing.assert_close(result.residual, x)
     assert any("silence" in w for w in result.warnings)
-    assert not fast(absent_threshold=0.0).separate_tensor(x, 16000, "violin").absent
+    assert not fast(absent_threshold=0.0).separate_tensor(x, sample_rate=16000, source="violin").absent
 
 
 def test_no_mask_returns_the_generator_audio():
     x = music(44100, 0.5)
-    result = fast(latent="vqvae", mask=False, steps=1).separate_tensor(x, 44100, "drums")
+    result = fast(latent="vqvae", mask=False, steps=1).separate_tensor(x, sample_rate=44100, source="drums")
     torch.testing.assert_close(result.target + result.residual, x)
     assert not torch.allclose(result.target, x, atol=1e-3)
 
 
 def test_short_input_is_padded_with_a_warning():
-    result = fast().separate_tensor(music(16000, 0.5), 16000, "drums")
+    result = fast().separate_tensor(music(16000, 0.5), sample_rate=16000, source="drums")
     assert any("shorter than" in w for w in result.warnings)
 
 
@@ -108,14 +122,14 @@ def test_short_input_is_padded_with_a_warning():
 )
 def test_bad_audio_is_refused(wav, error):
     with pytest.raises(error):
-        fast().separate_tensor(wav, 16000, "drums")
+        fast().separate_tensor(wav, sample_rate=16000, source="drums")
 
 
 def test_bad_names_are_refused():
     with pytest.raises(UnknownNameError):
-        fast().separate_tensor(music(), 16000, "kazoo-orchestra")
+        fast().separate_tensor(music(), sample_rate=16000, source="kazoo-orchestra")
     with pytest.raises(TagboxError, match="excluded"):
-        fast(exclude=["drums"]).separate_tensor(music(), 16000, "drums")
+        fast(exclude=["drums"]).separate_tensor(music(), sample_rate=16000, source="drums")
     with pytest.raises(UnknownNameError):
         fast(latent="wavelets")
     with pytest.raises(UnknownNameError):
@@ -124,9 +138,9 @@ def test_bad_names_are_refused():
 
 def test_short_audio_fills_tagger_windows_by_wrapping_or_padding(caplog):
     x = music(16000, 0.5)  # the debug tagger's window is 1 s
-    wrapped = fast().separate_tensor(x, 16000, "drums")
+    wrapped = fast().separate_tensor(x, sample_rate=16000, source="drums")
     assert any("repeating it" in w for w in wrapped.warnings)
-    padded = fast(short_audio="pad").separate_tensor(x, 16000, "drums")
+    padded = fast(short_audio="pad").separate_tensor(x, sample_rate=16000, source="drums")
     assert any("padding with silence" in w for w in padded.warnings)
     assert wrapped.history[0]["loss"] != pytest.approx(padded.history[0]["loss"])
     with pytest.raises(UnknownNameError, match="short_audio"):
@@ -143,9 +157,9 @@ def test_average_outputs_the_mean_latent_of_the_last_steps(monkeypatch):
 
     monkeypatch.setitem(LATENTS, "nmf", Recorded)
     record = lambda _: after_each_step.append(spaces[-1].gain_logits.detach().clone())  # noqa: E731
-    averaged = fast(steps=4, average=3, callback=record).separate_tensor(music(), 16000, "drums")
+    averaged = fast(steps=4, average=3, callback=record).separate_tensor(music(), sample_rate=16000, source="drums")
     torch.testing.assert_close(spaces[-1].gain_logits.detach(), torch.stack(after_each_step[-3:]).mean(0))
-    last = fast(steps=4, callback=record).separate_tensor(music(), 16000, "drums")
+    last = fast(steps=4, callback=record).separate_tensor(music(), sample_rate=16000, source="drums")
     assert not torch.allclose(averaged.target, last.target)
     with pytest.raises(TagboxError, match="average"):
         fast(steps=3, average=4)
@@ -157,7 +171,7 @@ def test_taggers_per_step_asks_a_random_subset_of_the_ensemble(monkeypatch):
                      callback=lambda record: calls_after_step.append(len(heard)))
     for tagger in separator.ensemble.taggers:
         monkeypatch.setattr(tagger, "forward", lambda x, t=tagger, f=tagger.forward: heard.append(t.id) or f(x))
-    separator.separate_tensor(music(), 16000, "drums")
+    separator.separate_tensor(music(), sample_rate=16000, source="drums")
     assert calls_after_step == list(range(1, 13))  # one tagger call per step
     assert set(heard[:12]) == {"debug-tiny", "debug-tiny-jamendo"}
     with pytest.raises(TagboxError, match="taggers_per_step"):
@@ -167,7 +181,7 @@ def test_taggers_per_step_asks_a_random_subset_of_the_ensemble(monkeypatch):
 def test_a_warning_is_logged_once_per_separator_but_kept_in_every_result(caplog):
     separator = fast()
     with caplog.at_level("WARNING", logger="tagbox.separator"):
-        results = [separator.separate_tensor(music(16000, 0.5), 16000, "drums") for _ in range(2)]
+        results = [separator.separate_tensor(music(16000, 0.5), sample_rate=16000, source="drums") for _ in range(2)]
     assert all(any("repeating it" in w for w in r.warnings) for r in results)
     assert sum("repeating it" in record.getMessage() for record in caplog.records) == 1
 
@@ -198,7 +212,7 @@ def test_one_faithful_step_equals_a_step_computed_by_hand():
         latent="vqvae", steps=1, lr=lr, fft_sizes=fft_sizes, objective="reference",
         windows=None, output_views="last", short_audio="pad", segment=None,
     )
-    result = separator.separate_tensor(x, sample_rate, "drums")
+    result = separator.separate_tensor(x, sample_rate=sample_rate, source="drums")
 
     generator = generators.load("debug-tiny")
     tagger = load_tagger("debug-tiny")
@@ -233,7 +247,7 @@ def test_one_faithful_step_equals_a_step_computed_by_hand():
 
 def test_joint_stems_and_rest_sum_to_the_mixture():
     x = music(16000, 2.0, channels=2)
-    results = fast(steps=2).separate_joint(x, 16000, ["drums", "violin"])
+    results = fast(steps=2).separate_joint(x, sample_rate=16000, sources=["drums", "violin"])
     assert set(results) == {"drums", "violin", "rest"}
     total = sum(r.target for r in results.values())
     torch.testing.assert_close(total, x, atol=1e-5, rtol=0)
@@ -243,22 +257,22 @@ def test_joint_stems_and_rest_sum_to_the_mixture():
 
 def test_joint_masks_start_as_an_even_split():
     x = music(16000, 2.0)
-    results = fast(steps=1, lr=1e-9).separate_joint(x, 16000, ["drums", "violin", "flute"])
+    results = fast(steps=1, lr=1e-9).separate_joint(x, sample_rate=16000, sources=["drums", "violin", "flute"])
     for name in ("drums", "violin", "flute", "rest"):
         torch.testing.assert_close(results[name].target, x / 4, atol=1e-4, rtol=1e-3)
 
 
 def test_joint_needs_distinct_sources_and_the_nmf_latent():
     with pytest.raises(TagboxError, match="twice"):
-        fast().separate_joint(music(), 16000, ["drums", "drums"])
+        fast().separate_joint(music(), sample_rate=16000, sources=["drums", "drums"])
     with pytest.raises(TagboxError, match="nmf"):
-        fast(latent="mask").separate_joint(music(), 16000, ["drums", "violin"])
+        fast(latent="mask").separate_joint(music(), sample_rate=16000, sources=["drums", "violin"])
 
 
 def test_gain_jitter_changes_what_the_taggers_hear_but_not_the_contract():
     x = music()
-    plain = fast(steps=2).separate_tensor(x, 16000, "drums")
-    jittered = fast(steps=2, gain_jitter=6.0).separate_tensor(x, 16000, "drums")
+    plain = fast(steps=2).separate_tensor(x, sample_rate=16000, source="drums")
+    jittered = fast(steps=2, gain_jitter=6.0).separate_tensor(x, sample_rate=16000, source="drums")
     assert plain.history[0]["loss"] != jittered.history[0]["loss"]
     torch.testing.assert_close(jittered.target + jittered.residual, x)
 
@@ -267,7 +281,7 @@ def test_the_default_ensemble_adds_taggers_that_can_name_a_source_it_cannot(capl
     """MTAT has no bass tag: the default adds the Jamendo pair for bass only; other sources keep MTAT."""
     separator = Separator(steps=1, progress=False)
     x = music(16000, 1.0)
-    bass = separator.separate_tensor(x, 16000, "bass")
+    bass = separator.separate_tensor(x, sample_rate=16000, source="bass")
     assert "adding jamendo-musicnn, jamendo-fcn" in caplog.text
     assert {t.id for t in separator.ensemble.taggers} >= {"jamendo-musicnn", "jamendo-fcn"}
     assert 0 <= bass.probability_before <= 1
@@ -278,15 +292,15 @@ def test_the_default_ensemble_adds_taggers_that_can_name_a_source_it_cannot(capl
 def test_chosen_taggers_are_not_extended_and_the_error_names_taggers_that_can():
     separator = Separator(taggers="mtat-musicnn", steps=1, progress=False)
     with pytest.raises(TagboxError, match="taggers that can: jamendo-fcn, jamendo-musicnn, jamendo-crnn$"):
-        separator.separate_tensor(music(16000, 1.0), 16000, "bass")
+        separator.separate_tensor(music(16000, 1.0), sample_rate=16000, source="bass")
 
 
 def test_integer_and_samples_first_arrays_separate_like_their_float_channels_first_equal():
     x = music(16000, 1.0, channels=2)
     ints = (x * 32767).round().to(torch.int16)
-    reference = fast().separate_tensor(ints.float() / 32768, 16000, "drums")
+    reference = fast().separate_tensor(ints.float() / 32768, sample_rate=16000, source="drums")
     for given in (ints.numpy(), ints.numpy().T, ints.T):
-        result = fast().separate_tensor(given, 16000, "drums")
+        result = fast().separate_tensor(given, sample_rate=16000, source="drums")
         assert result.target.shape == x.shape
         torch.testing.assert_close(result.target, reference.target)
 
@@ -321,8 +335,8 @@ def test_a_streamed_file_gives_what_the_tensor_api_gives(tmp_path, latent, segme
     sf.write(path, x.T.numpy(), 22050, subtype="FLOAT")
     separator = fast(latent=latent, segment=segment, overlap=0.25)
     regions = []
-    [streamed] = separator.stream_file(path, ["drums"], lambda offset, region: regions.append((offset, region)))
-    expected = separator.separate_tensor(x, 22050, "drums")
+    [streamed] = separator.stream_file(path, sources=["drums"], sink=lambda offset, region: regions.append((offset, region)))
+    expected = separator.separate_tensor(x, sample_rate=22050, source="drums")
     starts, _ = segment_starts(x.shape[-1], 22050, segment, 0.25)
     assert [offset for offset, _ in regions] == starts and len(starts) == (4 if segment else 1)  # one per segment
     torch.testing.assert_close(torch.cat([r for _, r in regions], -1)[0], expected.target, rtol=0, atol=0)
@@ -333,4 +347,4 @@ def test_a_streamed_file_gives_what_the_tensor_api_gives(tmp_path, latent, segme
 
 def test_streaming_several_sources_needs_the_joint_latent(tmp_path):
     with pytest.raises(TagboxError, match="nmf"):
-        fast(latent="mask").stream_file(tmp_path / "unread.wav", ["drums", "violin"], print)
+        fast(latent="mask").stream_file(tmp_path / "unread.wav", sources=["drums", "violin"], sink=print)

@@ -26,7 +26,7 @@ EVERY = 211  # keep every 211th sample: a few hundred numbers spread over the wh
 
 def summary() -> dict:
     x = music(RATE, 2.0, channels=2, seed=3)
-    result = Separator(steps=STEPS, seed=7, progress=False).separate_tensor(x, RATE, "drums")
+    result = Separator(steps=STEPS, seed=7, progress=False).separate_tensor(x, sample_rate=RATE, source="drums")
     return {
         "loss": [h["loss"] for h in result.history],
         "probability": [h["probability"] for h in result.history],

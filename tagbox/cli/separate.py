@@ -155,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
             with tempfile.TemporaryDirectory(prefix="tagbox-") as scratch:
                 stream = StemStream(scratch, len(sources), channels, sample_rate)
                 try:
-                    results = separator.stream_file(track, sources, stream.write)
+                    results = separator.stream_file(track, sources=sources, sink=stream.write)
                 finally:
                     stream.close()
                 silent = [result.absent for result in results]

@@ -213,7 +213,7 @@ def _tagbox(preset: str | None = None, **options: Any) -> Method:
 
             separators.append(Separator.from_preset(preset, **options) if preset else Separator(**options))
         separator = separators[0]
-        result = separator.separate_tensor(mixture, sample_rate, source)
+        result = separator.separate_tensor(mixture, sample_rate=sample_rate, source=source)
         target = result.target.detach().cpu().numpy() if hasattr(result.target, "detach") else result.target
         info = {
             "absent": bool(result.absent),

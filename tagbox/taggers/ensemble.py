@@ -124,7 +124,7 @@ class TaggerEnsemble:
             return None
         return self.probabilities(mono, rate, tagger_ids)
 
-    def target_probability(self, audio: torch.Tensor | np.ndarray, rate: int, source: str) -> float | None:
+    def target_probability(self, audio: torch.Tensor | np.ndarray, *, sample_rate: int, source: str) -> float | None:
         """Mean probability of ``source``'s tags in ``audio`` (channels first or mono), averaged
         over the windows and then over the taggers that can name it; None when none can (or
         ``source`` is a name no vocabulary knows, such as a dataset's own stem name)."""
@@ -137,7 +137,7 @@ class TaggerEnsemble:
             return None
         signal = torch.as_tensor(np.asarray(audio, dtype=np.float32) if not torch.is_tensor(audio) else audio)
         mono = signal.float().mean(0) if signal.dim() > 1 else signal.float()
-        tags = self.tag(mono, rate, columns)
+        tags = self.tag(mono, sample_rate, columns)
         if tags is None:
             return 0.0
         return float(np.mean([tags[tagger_id][index].mean().item() for tagger_id, index in columns.items()]))

@@ -219,7 +219,7 @@ def test_long_files_are_written_as_the_library_separates_them(tmp_path):
     out = tmp_path / "out"
     assert main(["separate", str(song), "-s", "drums", "-o", str(out), "--float32", "--segment", "1", *FAST]) == 0
     expected = Separator(taggers="debug-tiny", steps=2, components=4, segment=1.0, progress=False)
-    expected = expected.separate_tensor(mixture, 22050, "drums")
+    expected = expected.separate_tensor(mixture, sample_rate=22050, source="drums")
     for stem, audio in (("drums", expected.target), ("no_drums", expected.residual)):
         written, _ = sf.read(out / "nmf" / "long" / f"{stem}.wav", always_2d=True, dtype="float32")
         np.testing.assert_array_equal(written.T, audio.numpy())

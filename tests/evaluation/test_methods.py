@@ -84,7 +84,7 @@ class FakeSeparator:
 
     config = SimpleNamespace(absent_threshold=0.02)
 
-    def separate_tensor(self, wav, sample_rate, source):
+    def separate_tensor(self, wav, *, sample_rate, source):
         target = 0.5 * torch.as_tensor(wav)
         return SimpleNamespace(
             target=target, residual=torch.as_tensor(wav) - target, source=source,

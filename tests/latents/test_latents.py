@@ -49,10 +49,10 @@ def scale(monkeypatch):
 def test_a_registered_latent_separates_with_its_own_settings(scale):
     x = music(16000, 1.0, channels=2)
     still = Separator(latent="scale", start=0.25, taggers="debug-tiny", steps=1, lr=1e-9, progress=False)
-    torch.testing.assert_close(still.separate_tensor(x, 16000, "drums").target, 0.25 * x, atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(still.separate_tensor(x, sample_rate=16000, source="drums").target, 0.25 * x, atol=1e-5, rtol=1e-4)
     steered = Separator(latent="scale", taggers="debug-tiny", progress=False)
     assert steered.name == "scale" and steered.steps == 2 and steered.config.latent_options == ScaleOptions()
-    result = steered.separate_tensor(x, 16000, "drums")
+    result = steered.separate_tensor(x, sample_rate=16000, source="drums")
     assert len(result.history) == 2
     torch.testing.assert_close(result.target + result.residual, x)
     assert not torch.allclose(result.target, 0.5 * x, atol=1e-4)

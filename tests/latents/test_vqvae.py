@@ -32,7 +32,7 @@ def spaces(monkeypatch):
 def test_the_level_setting_steers_that_levels_latents(spaces, level):
     x = music(44100, 0.5)
     separator = fast(latent="vqvae", generator="debug-two", level=level, steps=1)
-    result = separator.separate_tensor(x, 44100, "drums")
+    result = separator.separate_tensor(x, sample_rate=44100, source="drums")
     torch.testing.assert_close(result.target + result.residual, x)
     assert spaces[-1].level == level
     assert spaces[-1].z.shape[-1] == math.ceil(x.shape[-1] / separator.model.hop_length(level))
