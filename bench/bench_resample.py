@@ -15,7 +15,7 @@ import numpy as np
 import soxr
 import torch
 
-from tagbox.audio import Resampler
+from tagbox.resample import Resampler
 
 PAIRS = [(44100, 16000), (48000, 16000), (22050, 16000), (16000, 44100)]
 

@@ -22,7 +22,7 @@ import torch
 from tqdm import tqdm
 
 from tagbox.apply import segment_count, stream_overlap_add
-from tagbox.audio import load_audio, resample
+from tagbox.audio import load_audio
 from tagbox.config import SeparatorConfig
 from tagbox.config import preset as named_preset
 from tagbox.device import resolve_device
@@ -30,6 +30,7 @@ from tagbox.errors import TagboxError
 from tagbox.inputs import audio_input
 from tagbox.latents import LATENTS, LatentSpace
 from tagbox.recognisability import weak_recognition_warning
+from tagbox.resample import resample
 from tagbox.result import RegionTags, SeparationResult, packaged
 from tagbox.steering import Steered, steer, steered_source, steering_loss
 from tagbox.taggers.ensemble import TaggerEnsemble

@@ -5,11 +5,11 @@ import torch
 
 from tagbox import generators
 from tagbox.apply import segment_starts
-from tagbox.audio import resample
 from tagbox.errors import AudioError, TagboxError, UnknownNameError
 from tagbox.latents import LATENTS
 from tagbox.masks import STFT, ratio_mask
 from tagbox.objectives import build_target
+from tagbox.resample import resample
 from tagbox.separator import Separator
 from tagbox.steering import steering_loss
 from tagbox.taggers import frame, load_tagger

@@ -12,10 +12,11 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from tagbox.audio import check_audio, load_audio, resample
+from tagbox.audio import check_audio, load_audio
 from tagbox.cli import _threads
 from tagbox.device import resolve_device
 from tagbox.errors import TagboxError
+from tagbox.resample import resample
 from tagbox.taggers import TAGGERS
 from tagbox.taggers.ensemble import TaggerEnsemble
 from tagbox.taggers.frontend import SAMPLE_RATE

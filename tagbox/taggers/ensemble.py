@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 import numpy as np
 import torch
 
-from tagbox.audio import Resampler, resample
 from tagbox.errors import TagboxError, UnknownNameError
+from tagbox.resample import Resampler, resample
 from tagbox.sources import source_tags
 from tagbox.taggers.base import Tagger
 from tagbox.taggers.frontend import SAMPLE_RATE

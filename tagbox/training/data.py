@@ -12,8 +12,8 @@ import soundfile as sf
 import torch
 from torch import Tensor
 
-from tagbox.audio import resample
 from tagbox.errors import TagboxError
+from tagbox.resample import resample
 
 logger = logging.getLogger(__name__)
 
