@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -21,33 +19,21 @@ import soundfile as sf
 import torch
 from tqdm import tqdm
 
-from tagbox.apply import segment_count, stream_overlap_add
+from tagbox.apply import segment_count
 from tagbox.audio import load_audio
 from tagbox.config import SeparatorConfig
 from tagbox.config import preset as named_preset
 from tagbox.device import resolve_device
-from tagbox.errors import TagboxError
 from tagbox.inputs import audio_input
-from tagbox.latents import LATENTS, LatentSpace
+from tagbox.latents import LATENTS, check_joint
 from tagbox.recognisability import weak_recognition_warning
 from tagbox.resample import resample
-from tagbox.result import RegionTags, SeparationResult, packaged
-from tagbox.steering import Steered, steer, steered_source, steering_loss
+from tagbox.result import SeparationResult
+from tagbox.run import MixtureRun, file_reader, run_segments
+from tagbox.steering import Steered, steer_segment, steered_source
 from tagbox.taggers.ensemble import TaggerEnsemble
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class _Run:
-    """What steering one mixture gives besides the audio: what the results are packaged from."""
-
-    steered: list[Steered]
-    warnings: list[str]
-    history: list[dict]
-    heard: RegionTags
-    after: list[RegionTags]
-    seconds: float = 0.0
 
 
 class Separator:
@@ -115,7 +101,7 @@ class Separator:
         Each source is pushed towards its own tags and, through the objective's negatives and
         the shared masks, away from the others'.
         """
-        self._check_joint(sources)
+        check_joint(self.config.latent, sources)
         results = self._separate(wav, sample_rate, list(sources))
         rest = results[0].target + results[0].residual - sum(r.target for r in results)
         by_source = {r.source: r for r in results}
@@ -140,7 +126,7 @@ class Separator:
                         names, keep)
         if rate != sample_rate:
             targets = resample(targets, rate, sample_rate)[..., : mixture.shape[-1]]
-        return [self._packaged(run, index, sample_rate, mixture, target) for index, target in enumerate(targets)]
+        return [run.result(i, sample_rate, self.config.absent_threshold, mixture, t) for i, t in enumerate(targets)]
 
     def stream_file(
         self, path: str | Path, *, sources: Sequence[str], sink: Callable[[int, torch.Tensor], None]
@@ -154,104 +140,51 @@ class Separator:
         rate than the file's (``vqvae``) reads the whole file.
         """
         if len(sources) > 1:
-            self._check_joint(sources)
+            check_joint(self.config.latent, sources)
         with sf.SoundFile(path) as handle:
             sample_rate, samples = handle.samplerate, handle.frames
             if self.space.working_rate(sample_rate, self.model) != sample_rate:
                 results = self._separate(*load_audio(path), list(sources), what=str(path))
                 sink(0, torch.stack([result.target for result in results]))
                 return [dataclasses.replace(result, target=None, residual=None) for result in results]
-
-            def read(offset: int, count: int) -> torch.Tensor:
-                handle.seek(offset)
-                wav = handle.read(count, dtype="float32", always_2d=True)
-                return torch.from_numpy(np.ascontiguousarray(wav.T)).to(self.device)
-
-            run = self._run(read, samples, sample_rate, list(sources), sink)
-        return [self._packaged(run, index, sample_rate) for index in range(len(sources))]
+            run = self._run(file_reader(handle, self.device), samples, sample_rate, list(sources), sink)
+        return [run.result(index, sample_rate, self.config.absent_threshold) for index in range(len(sources))]
 
     def _run(
         self, read: Callable[[int, int], torch.Tensor], samples: int, rate: int, names: list[str],
         sink: Callable[[int, torch.Tensor], None],
-    ) -> _Run:
-        """Steer each segment of a mixture read piece by piece (``read(offset, count)`` at ``rate``).
-
-        Finished regions of the estimates go to ``sink``; the mixture and the estimates are tagged
-        region by region, so nothing as long as the input is held here.
-        """
-        start = time.perf_counter()
+    ) -> MixtureRun:
+        """Steer the mixture read by ``read(offset, count)`` at ``rate``, segment by segment
+        (:func:`tagbox.run.run_segments`); finished regions of the estimates go to ``sink``."""
         steered = [self._steered(name, names) for name in names]
         used = {tagger_id for s in steered for tagger_id in s.targets}
-        warnings = []
+        run = MixtureRun(steered, warnings=[])
         for message in [self.ensemble.short_audio_warning(samples / rate, used),
                         *(weak_recognition_warning(list(s.targets), s.source) for s in steered)]:
             if message:
                 self._warn_once(message)
-                warnings.append(message)
-        run = _Run(steered, warnings, [], RegionTags(), [RegionTags() for _ in steered])
-
-        def release(offset: int, region: torch.Tensor) -> None:
-            sink(offset, region)
-            run.heard.add(self.ensemble.tag(read(offset, region.shape[-1]).mean(0), rate, used), region.shape[-1])
-            for tags, target, source in zip(run.after, region, steered):
-                tags.add(self.ensemble.tag(target.mean(0), rate, source.targets), region.shape[-1])
-
+                run.warnings.append(message)
         segments = segment_count(samples, rate, self.config.segment, self.config.overlap)
         with tqdm(total=segments * self.steps, desc="+".join(names), unit="step",
                   disable=not self.progress, leave=False) as bar:
+            def on_step(index: int, step: int, value: float, probability: float) -> None:
+                record = {"segment": index, "step": step, "loss": value, "probability": probability}
+                run.history.append(record)
+                bar.update(1)
+                bar.set_postfix(loss=f"{value:.3f}", p=f"{probability:.2f}")
+                if self.callback is not None:
+                    self.callback(record)
+
             def one_segment(piece: torch.Tensor, index: int) -> torch.Tensor:
-                return self._steer(piece, rate, steered, run.history, bar, index)
+                return steer_segment(
+                    piece, rate, steered, space=self.space, options=self.config.latent_options, model=self.model,
+                    ensemble=self.ensemble, seed=self.config.seed, segment_index=index, steps=self.steps, lr=self.lr,
+                    average=self.config.average, judge_rest=self.config.judge_rest,
+                    on_step=lambda *step: on_step(index, *step),
+                )
 
-            stream_overlap_add(one_segment, read, samples, rate, segment=self.config.segment,
-                               overlap=self.config.overlap, sink=release)
-        run.seconds = time.perf_counter() - start
-        return run
-
-    def _packaged(
-        self, run: _Run, index: int, sample_rate: int, mixture: torch.Tensor | None = None,
-        target: torch.Tensor | None = None,
-    ) -> SeparationResult:
-        return packaged(mixture, sample_rate, target, run.steered[index], run.history, run.warnings, run.seconds,
-                        before=run.heard.mean(), after=run.after[index].mean(),
-                        absent_threshold=self.config.absent_threshold)
-
-    def _steer(
-        self, piece: torch.Tensor, rate: int, steered: list[Steered], history: list[dict], bar: tqdm,
-        segment_index: int,
-    ) -> torch.Tensor:
-        """Optimise one segment's latent and return each source's estimate ``(S, C, T)``."""
-        mono = piece.mean(0)
-        peak = mono.abs().max()
-        if peak <= 0:
-            return torch.zeros(len(steered), *piece.shape, device=self.device)
-        space: LatentSpace = self.space(
-            mono / peak, rate, self.config.latent_options, model=self.model, sources=len(steered), seed=self.config.seed,
-        ).to(self.device)
-        rng = torch.Generator(device="cpu").manual_seed(self.config.seed + segment_index)
-
-        def loss(estimates: torch.Tensor, rest: torch.Tensor | None) -> tuple[torch.Tensor, float]:
-            return steering_loss(self.ensemble, estimates, rate, steered, rng, rest)
-
-        def on_step(step: int, value: float, probability: float) -> None:
-            record = {"segment": segment_index, "step": step, "loss": value, "probability": probability}
-            history.append(record)
-            bar.update(1)
-            bar.set_postfix(loss=f"{value:.3f}", p=f"{probability:.2f}")
-            if self.callback is not None:
-                self.callback(record)
-
-        steer(space, loss, steps=self.steps, lr=self.lr, average=self.config.average,
-              judge_rest=self.config.judge_rest, on_step=on_step)
-        # Masks are scale-invariant; the scale matters only for decoded audio (no-mask mode).
-        return space.apply(piece / peak) * peak
-
-    def _check_joint(self, names: Sequence[str]) -> None:
-        if len(set(names)) != len(names):
-            raise TagboxError("a source was requested twice")
-        if not self.space.joint:
-            able = ", ".join(name for name, space in LATENTS.items() if space.joint)
-            raise TagboxError(f"joint separation needs a latent that estimates sources jointly ({able}), "
-                              f"not '{self.config.latent}'")
+            return run_segments(read, samples, rate, run, ensemble=self.ensemble, steer_piece=one_segment,
+                                segment=self.config.segment, overlap=self.config.overlap, sink=sink)
 
     def _steered(self, source: str, names: Sequence[str]) -> Steered:
         """Targets of ``source`` for each tagger; the other requested sources count as excluded."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -133,3 +134,41 @@ def steer(
         with torch.no_grad():
             for parameter, total in zip(parameters, averaged):
                 parameter.copy_(total / average)
+
+
+def steer_segment(
+    piece: torch.Tensor,
+    rate: int,
+    steered: list[Steered],
+    *,
+    space: type[LatentSpace],
+    options: Any,
+    model: Any,
+    ensemble: TaggerEnsemble,
+    seed: int,
+    segment_index: int,
+    steps: int,
+    lr: float,
+    average: int = 0,
+    judge_rest: bool = False,
+    on_step: Callable[[int, float, float], None] | None = None,
+) -> torch.Tensor:
+    """Steer a fresh ``space`` on one segment ``(C, T)`` and return each source's estimate ``(S, C, T)``.
+
+    The latent works on the peak-normalised mono downmix; its final state is applied to every
+    channel. The tagger windows are drawn from a generator seeded by ``seed + segment_index``, so
+    a segment's result does not depend on the ones before it.
+    """
+    mono = piece.mean(0)
+    peak = mono.abs().max()
+    if peak <= 0:
+        return torch.zeros(len(steered), *piece.shape, device=piece.device)
+    latent = space(mono / peak, rate, options, model=model, sources=len(steered), seed=seed).to(piece.device)
+    rng = torch.Generator(device="cpu").manual_seed(seed + segment_index)
+
+    def loss(estimates: torch.Tensor, rest: torch.Tensor | None) -> tuple[torch.Tensor, float]:
+        return steering_loss(ensemble, estimates, rate, steered, rng, rest)
+
+    steer(latent, loss, steps=steps, lr=lr, average=average, judge_rest=judge_rest, on_step=on_step)
+    # Masks are scale-invariant; the scale matters only for decoded audio (no-mask mode).
+    return latent.apply(piece / peak) * peak

@@ -49,3 +49,24 @@ def test_average_ends_at_the_mean_of_the_last_steps():
     steer(space, loss, steps=4, lr=1.0, average=2,
           on_step=lambda *_: values.append(space.value.detach().clone()))
     torch.testing.assert_close(space.value.detach(), (values[-1] + values[-2]) / 2)
+
+
+def test_steer_segment_returns_each_sources_estimate_and_silence_for_silence():
+    from tagbox.latents import NMFLatent, NMFOptions
+    from tagbox.steering import steer_segment, steered_source
+    from tagbox.taggers.ensemble import TaggerEnsemble
+    from tests.test_separator import music
+
+    ensemble = TaggerEnsemble.load("debug-tiny")
+    steered = [steered_source(ensemble.taggers, name, ["drums", "guitar"], "reference", (), device="cpu",
+                              warn=lambda _: None) for name in ("drums", "guitar")]
+    piece = music(16000, 1.0, channels=2)
+    settings = dict(space=NMFLatent, options=NMFOptions(components=4), model=None, ensemble=ensemble, seed=0,
+                    segment_index=0, steps=2, lr=0.1)
+    estimates = steer_segment(piece, 16000, steered, **settings)
+    assert estimates.shape == (2, *piece.shape)
+    # The joint masks and the rest's sum to one, so the sources together hold at most the mixture's energy.
+    assert float(estimates.sum(0).pow(2).sum()) <= float(piece.pow(2).sum()) * 1.001
+    assert torch.isfinite(estimates).all() and not torch.equal(estimates[0], estimates[1])
+    silent = steer_segment(torch.zeros_like(piece), 16000, steered, **settings)
+    assert silent.shape == (2, *piece.shape) and not silent.any()

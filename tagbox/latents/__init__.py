@@ -35,7 +35,7 @@ from tagbox.latents.vqvae import VQVAELatent, VQVAEOptions
 
 __all__ = [
     "LATENTS", "FreeMaskLatent", "FreeMaskOptions", "LatentOptions", "LatentSpace", "MaskedLatent",
-    "NMFLatent", "NMFOptions", "VQVAELatent", "VQVAEOptions", "latent_settings", "not_taken",
+    "NMFLatent", "NMFOptions", "VQVAELatent", "VQVAEOptions", "check_joint", "latent_settings", "not_taken",
 ]
 
 LATENTS: dict[str, type[LatentSpace]] = {
@@ -68,3 +68,12 @@ def not_taken(name: str, latent: str) -> TagboxError:
     plural = "s" if len(owners) > 1 else ""
     return TagboxError(f"{shown} is a setting of the {' and '.join(owners)} latent{plural}; "
                        f"the {latent} latent does not take it")
+
+
+def check_joint(latent: str, names: list[str] | tuple[str, ...]) -> None:
+    """Refuse a joint request the ``latent`` cannot serve: a repeated source, or a space without joint estimates."""
+    if len(set(names)) != len(names):
+        raise TagboxError("a source was requested twice")
+    if not LATENTS[latent].joint:
+        able = ", ".join(name for name, space in LATENTS.items() if space.joint)
+        raise TagboxError(f"joint separation needs a latent that estimates sources jointly ({able}), not '{latent}'")

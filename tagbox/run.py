@@ -1,0 +1,82 @@
+"""One mixture steered segment by segment, read and released piece by piece.
+
+The overlap-add (:func:`tagbox.apply.stream_overlap_add`) hands each finished region of the
+estimates to a sink as soon as no later segment overlaps it; the mixture and the estimates are
+tagged region by region on the way, so nothing as long as the input is held here, and the
+results are packaged from what the run saw (:func:`tagbox.result.packaged`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import soundfile as sf
+import torch
+
+from tagbox.apply import stream_overlap_add
+from tagbox.result import RegionTags, SeparationResult, packaged
+from tagbox.steering import Steered
+from tagbox.taggers.ensemble import TaggerEnsemble
+
+
+@dataclass
+class MixtureRun:
+    """What steering one mixture gives besides the audio: what the results are packaged from."""
+
+    steered: list[Steered]
+    warnings: list[str]
+    history: list[dict] = field(default_factory=list)
+    heard: RegionTags = field(default_factory=RegionTags)
+    after: list[RegionTags] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def result(
+        self, index: int, sample_rate: int, absent_threshold: float, mixture: torch.Tensor | None = None,
+        target: torch.Tensor | None = None,
+    ) -> SeparationResult:
+        """Source ``index``'s result (with audio when ``mixture`` and ``target`` are given)."""
+        return packaged(mixture, sample_rate, target, self.steered[index], self.history, self.warnings, self.seconds,
+                        before=self.heard.mean(), after=self.after[index].mean(), absent_threshold=absent_threshold)
+
+
+def run_segments(
+    read: Callable[[int, int], torch.Tensor],
+    samples: int,
+    rate: int,
+    run: MixtureRun,
+    *,
+    ensemble: TaggerEnsemble,
+    steer_piece: Callable[[torch.Tensor, int], torch.Tensor],
+    segment: float | None,
+    overlap: float,
+    sink: Callable[[int, torch.Tensor], None],
+) -> MixtureRun:
+    """Steer each segment of a mixture read by ``read(offset, count)`` at ``rate`` with
+    ``steer_piece(piece, index)``; finished regions go to ``sink`` and are tagged into ``run``."""
+    start = time.perf_counter()
+    used = {tagger_id for s in run.steered for tagger_id in s.targets}
+    run.after = [RegionTags() for _ in run.steered]
+
+    def release(offset: int, region: torch.Tensor) -> None:
+        sink(offset, region)
+        run.heard.add(ensemble.tag(read(offset, region.shape[-1]).mean(0), rate, used), region.shape[-1])
+        for tags, target, source in zip(run.after, region, run.steered):
+            tags.add(ensemble.tag(target.mean(0), rate, source.targets), region.shape[-1])
+
+    stream_overlap_add(steer_piece, read, samples, rate, segment=segment, overlap=overlap, sink=release)
+    run.seconds = time.perf_counter() - start
+    return run
+
+
+def file_reader(handle: sf.SoundFile, device: torch.device) -> Callable[[int, int], torch.Tensor]:
+    """``read(offset, count)``: ``count`` frames of an open file from ``offset``, ``(channels, n)`` on ``device``."""
+
+    def read(offset: int, count: int) -> torch.Tensor:
+        handle.seek(offset)
+        wav = handle.read(count, dtype="float32", always_2d=True)
+        return torch.from_numpy(np.ascontiguousarray(wav.T)).to(device)
+
+    return read
