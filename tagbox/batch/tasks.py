@@ -1,0 +1,116 @@
+"""The per-file work of ``tagbox separate`` and ``tagbox tag``, as picklable batch tasks."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from tagbox.audio import load_audio, save_audio
+from tagbox.batch.plan import Group, Job
+from tagbox.separator import SeparationResult, Separator
+from tagbox.taggers.ensemble import TaggerEnsemble
+from tagbox.tagging import tag_file
+
+# One separator per process and configuration: worker processes and Ray workers load the
+# taggers once, not once per file.
+_SEPARATORS: dict[str, Separator] = {}
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def describe(result: SeparationResult) -> dict:
+    """What the manifest and the report keep of one source's separation (no audio)."""
+    return {
+        "probability_before": _finite(result.probability_before),
+        "probability_after": _finite(result.probability_after),
+        "absent": result.absent,
+        "warnings": list(result.warnings),
+        "history": {key: [record[key] for record in result.history] for key in ("segment", "step", "loss", "probability")},
+    }
+
+
+@dataclass
+class SeparateTask:
+    """Separate ``sources`` from one file and write each output group atomically."""
+
+    preset: str
+    options: dict = field(default_factory=dict)
+    sources: tuple[str, ...] = ()
+    joint: bool = False
+    encoding: str = "int16"
+    clip: str = "rescale"
+    force: bool = False
+
+    def separator(self) -> Separator:
+        key = json.dumps([self.preset, self.options], sort_keys=True, default=str)
+        if key not in _SEPARATORS:
+            _SEPARATORS[key] = Separator.from_preset(self.preset, **self.options, progress=False)
+        return _SEPARATORS[key]
+
+    def groups(self) -> list[list[str]]:
+        """Stems written together: each source and its residual, or the joint set and the rest."""
+        if self.joint:
+            return [[*self.sources, "rest"]]
+        return [[source, f"no_{source}"] for source in self.sources]
+
+    def settings(self) -> dict:
+        separator = self.separator()
+        return {
+            "preset": self.preset, "sources": list(self.sources), "joint": self.joint, "model": separator.name,
+            "latent": separator.latent, "taggers": separator.tagger_ids, "objective": separator.objective,
+            "steps": separator.steps, "lr": separator.lr, "exclude": separator.exclude, "seed": separator.seed,
+            "segment": separator.segment, "encoding": self.encoding, "options": self.options,
+        }
+
+    def __call__(self, job: Job, step: Callable[[str], None] | None = None) -> dict:
+        start = time.perf_counter()
+        separator = self.separator()
+        wav, sample_rate = load_audio(job.input)
+        sources = {}
+        for group in job.todo:
+            names = list(self.sources) if self.joint else [next(iter(group))]
+            label = "+".join(names)
+            separator.callback = None if step is None else (
+                lambda record: step(f"{label} step {record['step'] + 1}/{separator.steps}"))
+            try:
+                if self.joint:
+                    results = separator.separate_joint(wav, sample_rate, names)
+                    stems = {name: result.target for name, result in results.items()}
+                else:
+                    result = separator.separate_tensor(wav, sample_rate, names[0])
+                    results = {names[0]: result}
+                    stems = {names[0]: result.target, f"no_{names[0]}": result.residual}
+            finally:
+                separator.callback = None
+            self._save(group, stems, sample_rate)
+            sources.update({name: describe(results[name]) for name in names})
+        return {"status": "done", "sources": sources, "seconds": round(time.perf_counter() - start, 3), "error": None}
+
+    def _save(self, paths: Group, stems: dict, sample_rate: int) -> None:
+        """Write stems that belong together; an interruption part-way removes those written."""
+        written = []
+        try:
+            for stem, audio in stems.items():
+                save_audio(paths[stem], audio.cpu(), sample_rate, encoding=self.encoding, clip=self.clip, force=self.force)
+                written.append(paths[stem])
+        except BaseException:
+            for path in written:
+                path.unlink(missing_ok=True)
+            raise
+
+
+@dataclass
+class TagTask:
+    """Tag one file with an already loaded ensemble (runs in this process only)."""
+
+    ensemble: TaggerEnsemble
+    top: int = 5
+    segments: float | None = None
+
+    def __call__(self, job: Job, step: Callable[[str], None] | None = None) -> dict:
+        return {"status": "done", "tags": tag_file(job.input, self.ensemble, self.top, self.segments)}
