@@ -31,6 +31,13 @@ class Job:
     def outputs(self) -> dict[str, Path]:
         return {stem: path for group in self.groups for stem, path in group.items()}
 
+    def absolute(self) -> "Job":
+        """The same job with absolute paths, for workers whose working folder differs."""
+        def fix(group: Group) -> Group:
+            return {stem: Path(os.path.abspath(path)) for stem, path in group.items()}
+
+        return Job(Path(os.path.abspath(self.input)), [fix(g) for g in self.groups], [fix(g) for g in self.todo])
+
     @property
     def finished(self) -> bool:
         """Every output exists already (resume): nothing to do for this input."""

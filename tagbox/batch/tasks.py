@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import secrets
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 from tagbox.audio import load_audio, save_audio
 from tagbox.batch.plan import Group, Job
+from tagbox.errors import TagboxError
 from tagbox.separator import SeparationResult, Separator
 from tagbox.taggers.ensemble import TaggerEnsemble
 from tagbox.tagging import tag_file
@@ -92,15 +96,25 @@ class SeparateTask:
         return {"status": "done", "sources": sources, "seconds": round(time.perf_counter() - start, 3), "error": None}
 
     def _save(self, paths: Group, stems: dict, sample_rate: int) -> None:
-        """Write stems that belong together; an interruption part-way removes those written."""
-        written = []
+        """Write a group of stems as one: every file under a temporary name first, then renamed.
+
+        An interruption or failure part-way removes what was written; a worker killed outright
+        can at worst leave a hidden temporary file, never a group with a missing stem.
+        """
+        staged: dict[Path, Path] = {}
         try:
             for stem, audio in stems.items():
-                save_audio(paths[stem], audio.cpu(), sample_rate, encoding=self.encoding, clip=self.clip, force=self.force)
-                written.append(paths[stem])
+                final = paths[stem]
+                if final.exists() and not self.force:
+                    raise TagboxError(f"{final} already exists; use --force to overwrite it")
+                temporary = final.with_name(f".{final.stem}.{secrets.token_hex(4)}.partial{final.suffix}")
+                staged[final] = save_audio(temporary, audio.cpu(), sample_rate, encoding=self.encoding, clip=self.clip)
+            for final, temporary in staged.items():
+                os.replace(temporary, final)
         except BaseException:
-            for path in written:
-                path.unlink(missing_ok=True)
+            for final, temporary in staged.items():
+                temporary.unlink(missing_ok=True)
+                final.unlink(missing_ok=True)
             raise
 
 

@@ -104,6 +104,8 @@ def run(args: argparse.Namespace) -> int:
         canonical_name(name)  # an unknown name fails before any weights are loaded
     if args.jobs < 1:
         raise TagboxError(f"-j must be at least 1, got {args.jobs}")
+    if args.ray not in (None, "local"):  # an address that does not answer fails before any work
+        importlib.import_module("tagbox.batch.ray_backend").check_address(args.ray)
     inputs = expand_inputs(args.files)
     task = SeparateTask(args.preset, separator_options(args), tuple(args.sources), args.joint,
                         args.encoding, args.clip_mode, args.force)
