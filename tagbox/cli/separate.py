@@ -87,7 +87,8 @@ def print_result(job: Job, result: dict, write) -> None:
     name = job.input.name
     for source, info in result.get("sources", {}).items():
         note = " (source absent: target is silence)" if info["absent"] else ""
-        write(f"{name}: {source} p {info['probability_before']:.2f} -> {info['probability_after']:.2f}{note}")
+        before, after = (f"{p:.2f}" if p is not None else "n/a" for p in (info["probability_before"], info["probability_after"]))
+        write(f"{name}: {source} p {before} -> {after}{note}")
     if result["status"] == "done":
         written = ", ".join(str(path) for group in job.todo for path in group.values())
         write(f"{name}: {result['seconds']:.1f} s; wrote {written}")
