@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -63,12 +64,13 @@ class SeparateTask:
         return [[source, f"no_{source}"] for source in self.sources]
 
     def settings(self) -> dict:
+        """What the manifest and the report show: the separator's whole configuration, as resolved."""
         separator = self.separator()
+        config = {key: list(value) if isinstance(value, tuple) else value
+                  for key, value in dataclasses.asdict(separator.config).items()}
         return {
             "preset": self.preset, "sources": list(self.sources), "joint": self.joint, "model": separator.name,
-            "latent": separator.latent, "taggers": separator.tagger_ids, "objective": separator.objective,
-            "steps": separator.steps, "lr": separator.lr, "exclude": separator.exclude, "seed": separator.seed,
-            "segment": separator.segment, "encoding": self.encoding, "options": self.options,
+            **config, "steps": separator.steps, "lr": separator.lr, "encoding": self.encoding,
         }
 
     def __call__(self, job: Job, step: Callable[[str], None] | None = None) -> dict:
