@@ -6,7 +6,8 @@ from pathlib import Path
 
 import torch
 
-from tagbox.audio import check_audio, load_audio, resample
+from tagbox.audio import check_audio, load_audio
+from tagbox.resample import resample
 from tagbox.taggers.ensemble import TaggerEnsemble
 from tagbox.taggers.frontend import SAMPLE_RATE
 

@@ -18,11 +18,13 @@ class Input:
     """One audio file, and the sub-folder it sits in below the folder argument that named it.
 
     ``folder`` lets ``--filename "{folder}/..."`` mirror a catalogue's layout, so that
-    ``a/song.wav`` and ``b/song.wav`` need not collide.
+    ``a/song.wav`` and ``b/song.wav`` need not collide. ``named``: the file itself was an argument
+    (not found in a folder or by a pattern), so a bad one is the user's mistake, said before any work.
     """
 
     path: Path
     folder: str = ""
+    named: bool = False
 
 
 def is_audio(path: Path) -> bool:
@@ -56,7 +58,7 @@ def expand_inputs(arguments: Sequence[str | Path]) -> list[Input]:
         if path.is_dir():
             items = _folder(path)
         elif path.is_file():
-            items = [Input(path)]
+            items = [Input(path, named=True)]
         elif any(char in str(argument) for char in "*?["):
             items = _pattern(str(argument))
         else:

@@ -7,17 +7,26 @@ import json
 import math
 import os
 import secrets
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
-from tagbox.audio import load_audio, save_audio
+import numpy as np
+
+from tagbox.audio import save_blocks
 from tagbox.batch.plan import Group, Job
 from tagbox.errors import TagboxError
+from tagbox.inputs import check_file
 from tagbox.separator import SeparationResult, Separator
+from tagbox.stems import StemStream
 from tagbox.taggers.ensemble import TaggerEnsemble
 from tagbox.tagging import tag_file
+
+Block = tuple[np.ndarray, np.ndarray]
+StemMaker = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
 
 # One separator per process and configuration: worker processes and Ray workers load the
 # taggers once, not once per file.
@@ -76,41 +85,44 @@ class SeparateTask:
     def __call__(self, job: Job, step: Callable[[str], None] | None = None) -> dict:
         start = time.perf_counter()
         separator = self.separator()
-        wav, sample_rate = load_audio(job.input)
+        sample_rate, channels = check_file(job.input)  # silent, non-finite or too short: this file fails alone
         sources = {}
         for group in job.todo:
-            names = list(self.sources) if self.joint else [next(iter(group))]
+            names = list(group)[:-1] if self.joint else list(group)[:1]
             label = "+".join(names)
             separator.callback = None if step is None else (
                 lambda record: step(f"{label} step {record['step'] + 1}/{separator.steps}"))
-            try:
-                if self.joint:
-                    results = separator.separate_joint(wav, sample_rate, names)
-                    stems = {name: result.target for name, result in results.items()}
-                else:
-                    result = separator.separate_tensor(wav, sample_rate, names[0])
-                    results = {names[0]: result}
-                    stems = {names[0]: result.target, f"no_{names[0]}": result.residual}
-            finally:
-                separator.callback = None
-            self._save(group, stems, sample_rate)
-            sources.update({name: describe(results[name]) for name in names})
+            # The estimates wait on disk until the whole file is known: memory stays flat in its length.
+            with tempfile.TemporaryDirectory(prefix="tagbox-") as scratch:
+                stream = StemStream(scratch, len(names), channels, sample_rate)
+                try:
+                    results = separator.stream_file(job.input, sources=names, sink=stream.write)
+                finally:
+                    stream.close()
+                    separator.callback = None
+                silent = [result.absent for result in results]
+                self._save(group, stem_makers(self.joint, list(group)), lambda: stream.blocks(job.input, silent),
+                           sample_rate, channels)
+            sources.update({result.source: describe(result) for result in results})
         return {"status": "done", "sources": sources, "seconds": round(time.perf_counter() - start, 3), "error": None}
 
-    def _save(self, paths: Group, stems: dict, sample_rate: int) -> None:
-        """Write a group of stems as one: every file under a temporary name first, then renamed.
+    def _save(self, paths: Group, makers: dict[str, StemMaker], blocks: Callable[[], Iterable[Block]],
+              sample_rate: int, channels: int) -> None:
+        """Write a group of stems as one, block by block: every file under a temporary name first, then renamed.
 
         An interruption or failure part-way removes what was written; a worker killed outright
         can at worst leave a hidden temporary file, never a group with a missing stem.
         """
         staged: dict[Path, Path] = {}
         try:
-            for stem, audio in stems.items():
+            for stem, make in makers.items():
                 final = paths[stem]
                 if final.exists() and not self.force:
                     raise TagboxError(f"{final} already exists; use --force to overwrite it")
                 temporary = final.with_name(f".{final.stem}.{secrets.token_hex(4)}.partial{final.suffix}")
-                staged[final] = save_audio(temporary, audio.cpu(), sample_rate, encoding=self.encoding, clip=self.clip)
+                staged[final] = temporary
+                save_blocks(temporary, lambda make=make: (make(*block) for block in blocks()), sample_rate, channels,
+                            encoding=self.encoding, clip=self.clip)
             for final, temporary in staged.items():
                 os.replace(temporary, final)
         except BaseException:
@@ -118,6 +130,18 @@ class SeparateTask:
                 temporary.unlink(missing_ok=True)
                 final.unlink(missing_ok=True)
             raise
+
+
+def stem_makers(joint: bool, group: list[str]) -> dict[str, StemMaker]:
+    """Each stem of ``group`` from a block ``(mixture, estimates)``: the sources' estimates, and
+    the residual or the rest of the mixture."""
+    if joint:
+        *sources, rest = group
+        makers: dict[str, StemMaker] = {name: (lambda mix, est, i=i: est[i]) for i, name in enumerate(sources)}
+        makers[rest] = lambda mix, est: mix - est.sum(0)
+        return makers
+    source, residual = group
+    return {source: lambda mix, est: est[0], residual: lambda mix, est: mix - est[0]}
 
 
 @dataclass

@@ -12,18 +12,30 @@ from tagbox.batch import Input, Job, Manifest, check_writable, expand_inputs, pl
 from tagbox.batch.tasks import SeparateTask
 from tagbox.cli import _threads
 from tagbox.config import PRESETS, SeparatorConfig
+from tagbox.device import resolve_device
 from tagbox.errors import TagboxError
+from tagbox.inputs import check_file
+from tagbox.latents import latent_settings, takers
 from tagbox.report import write_report
 from tagbox.sources import canonical_name
 from tagbox.threads import use_threads
 
 
+def flagged_settings() -> list[dataclasses.Field]:
+    """The settings offered as flags: SeparatorConfig's, then every latent's."""
+    settings = [*dataclasses.fields(SeparatorConfig), *latent_settings().values()]
+    return [setting for setting in settings if "flag" in setting.metadata]
+
+
 def add_config_flags(parser: argparse.ArgumentParser) -> None:
-    """One flag per SeparatorConfig field that declares one; unset flags keep the preset's value."""
-    for setting in dataclasses.fields(SeparatorConfig):
+    """One flag per setting that declares one; unset flags keep the preset's value. A latent's
+    setting says which latents take it (the others refuse it)."""
+    for setting in flagged_settings():
         options = dict(setting.metadata)
-        if "flag" in options:
-            parser.add_argument(options.pop("flag"), dest=setting.name, default=None, **options)
+        owners = takers(setting.name)
+        if owners:
+            options["help"] += f" ({', '.join(owners)} latent{'s' if len(owners) > 1 else ''})"
+        parser.add_argument(options.pop("flag"), dest=setting.name, default=None, **options)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -68,7 +80,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def separator_options(args: argparse.Namespace) -> dict:
     """Separator keyword arguments: the settings the user set (others keep the preset's), and the device."""
-    settings = {f.name: getattr(args, f.name) for f in dataclasses.fields(SeparatorConfig) if "flag" in f.metadata}
+    settings = {f.name: getattr(args, f.name) for f in flagged_settings()}
     return {"device": args.device, **{name: value for name, value in settings.items() if value is not None}}
 
 
@@ -105,9 +117,15 @@ def run(args: argparse.Namespace) -> int:
         canonical_name(name)  # an unknown name fails before any weights are loaded
     if args.jobs < 1:
         raise TagboxError(f"-j must be at least 1, got {args.jobs}")
+    resolve_device(args.device)  # the cheapest check first: before reading any file
     if args.ray not in (None, "local"):  # an address that does not answer fails before any work
         importlib.import_module("tagbox.batch.ray_backend").check_address(args.ray)
     inputs = expand_inputs(args.files)
+    # A file named on the command line is checked before any model loads (silent, non-finite, too
+    # short); one found in a folder or by a pattern fails alone, in the manifest, when its turn comes.
+    for item in inputs:
+        if item.named:
+            check_file(item.path)
     task = SeparateTask(args.preset, separator_options(args), tuple(args.sources), args.joint,
                         args.encoding, args.clip_mode, args.force)
     model = task.separator().name

@@ -21,6 +21,9 @@ def test_folders_are_recursed_for_audio_only(catalogue):
 def test_patterns_files_and_duplicates(catalogue):
     found = expand_inputs([str(catalogue / "**" / "*.mp3"), catalogue / "cover.jpg", catalogue / "sub" / "deeper" / "c.mp3"])
     assert [item.path.name for item in found] == ["c.mp3", "cover.jpg"]
+    # a file found by a pattern first stays found, though named later; the one named alone is named
+    assert [item.named for item in found] == [False, True]
+    assert [item.named for item in expand_inputs([catalogue])] == [False, False, False]
 
 
 @pytest.mark.parametrize("argument, message", [
