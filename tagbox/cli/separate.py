@@ -4,23 +4,20 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import tempfile
-import time
+import importlib
+from functools import partial
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
 
-import numpy as np
-
-from tagbox.audio import save_blocks
+from tagbox.batch import Input, Job, Manifest, check_writable, expand_inputs, plan_jobs, run_batch
+from tagbox.batch.tasks import SeparateTask
 from tagbox.cli import _threads
 from tagbox.config import PRESETS, SeparatorConfig
 from tagbox.device import resolve_device
 from tagbox.errors import TagboxError
 from tagbox.inputs import check_file
 from tagbox.latents import latent_settings, takers
-from tagbox.separator import Separator
+from tagbox.report import write_report
 from tagbox.sources import canonical_name
-from tagbox.stems import StemStream
 from tagbox.threads import use_threads
 
 
@@ -48,14 +45,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Separate each SOURCE from each FILE by steering a latent space with pretrained taggers. "
         "Writes <out>/<model>/<track>/<source>.wav and no_<source>.wav.",
     )
-    parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    parser.add_argument("files", nargs="+", metavar="INPUT",
+                        help="audio files, folders (searched recursively for audio) or glob patterns")
     parser.add_argument("-s", "--source", action="append", required=True, dest="sources",
                         help="source name or raw tag to separate (repeatable)")
     parser.add_argument("--joint", action="store_true",
                         help="estimate all sources in one optimisation, plus 'rest'; stems sum to the mix")
     parser.add_argument("-o", "--out", type=Path, default=Path("separated"), help="output folder")
     parser.add_argument("--filename", default="{track}/{stem}.{ext}",
-                        help="output name under <out>/<model>/; fields {track}, {stem}, {source}, {ext}")
+                        help="output name under <out>/<model>/; fields {track}, {stem}, {source}, {ext}, "
+                        "{suffix} (the input's extension) and {folder} (its sub-folder below a folder input)")
     parser.add_argument("--preset", choices=sorted(PRESETS), default="default",
                         help="'faithful' reproduces the reference TagBox settings")
     add_config_flags(parser)
@@ -65,7 +64,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     depth.add_argument("--float32", dest="encoding", action="store_const", const="float32")
     parser.add_argument("--clip-mode", choices=["rescale", "clamp", "none"], default="rescale")
     parser.add_argument("-d", "--device", default="cpu", help="torch device: cpu, cuda or cuda:N (default cpu)")
-    parser.add_argument("--force", action="store_true", help="overwrite existing outputs")
+    parser.add_argument("--force", action="store_true",
+                        help="redo inputs whose outputs exist (by default they are skipped: a batch resumes)")
+    parser.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
+                        help="worker processes on this machine, sharing its threads (default 1)")
+    parser.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
+                        help="run one task per file on a Ray cluster at ADDRESS (host:port or ray://host:port), "
+                        "or on a local one without ADDRESS (put --ray after the inputs); needs tagbox[ray]")
+    parser.add_argument("--manifest", type=Path, help="manifest path (default <out>/<model>/manifest.json)")
+    parser.add_argument("--report", action="store_true", help="write an HTML report to <out>/<model>/report/")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no per-file lines")
     _threads.add_argument(parser)
     parser.set_defaults(func=run, encoding="int16")
 
@@ -76,50 +84,26 @@ def separator_options(args: argparse.Namespace) -> dict:
     return {"device": args.device, **{name: value for name, value in settings.items() if value is not None}}
 
 
-def output_paths(args: argparse.Namespace, model: str, track: Path, stems: Sequence[str]) -> dict[str, Path]:
+def output_groups(args: argparse.Namespace, model: str, groups: list[list[str]], item: Input) -> list[dict[str, Path]]:
+    """Where each stem of ``item`` goes: ``--filename`` under ``<out>/<model>/``."""
     ext = "flac" if args.flac else "wav"
-    return {
-        stem: args.out / model / args.filename.format(track=track.stem, stem=stem, source=stem, ext=ext)
-        for stem in stems
-    }
+    fields = dict(track=item.path.stem, suffix=item.path.suffix.lstrip("."), folder=item.folder, ext=ext)
+    return [
+        {stem: args.out / model / args.filename.format(stem=stem, source=stem, **fields).lstrip("/") for stem in group}
+        for group in groups
+    ]
 
 
-def planned_stems(args: argparse.Namespace) -> list[list[str]]:
-    """Groups of stems written together: each source and its residual, or the joint set."""
-    if args.joint:
-        return [[*args.sources, "rest"]]
-    return [[source, f"no_{source}"] for source in args.sources]
-
-
-StemMaker = Callable[[np.ndarray, np.ndarray], np.ndarray]
-
-
-def stem_makers(args: argparse.Namespace, group: list[str]) -> dict[str, StemMaker]:
-    """Each stem of ``group``: the sources' estimates, and the residual or the rest of the mixture."""
-    if args.joint:
-        *sources, rest = group
-        makers: dict[str, StemMaker] = {name: (lambda mix, est, i=i: est[i]) for i, name in enumerate(sources)}
-        makers[rest] = lambda mix, est: mix - est.sum(0)
-        return makers
-    source, residual = group
-    return {source: lambda mix, est: est[0], residual: lambda mix, est: mix - est[0]}
-
-
-def _save_group(
-    args: argparse.Namespace, paths: dict[str, Path], makers: dict[str, StemMaker],
-    blocks: Callable[[], Iterable[tuple[np.ndarray, np.ndarray]]], sample_rate: int, channels: int,
-) -> None:
-    """Write stems that belong together, block by block; an interruption part-way removes those written."""
-    written = []
-    try:
-        for stem, make in makers.items():
-            save_blocks(paths[stem], lambda make=make: (make(*block) for block in blocks()), sample_rate, channels,
-                        encoding=args.encoding, clip=args.clip_mode, force=args.force)
-            written.append(paths[stem])
-    except BaseException:
-        for path in written:
-            path.unlink(missing_ok=True)
-        raise
+def print_result(job: Job, result: dict, write) -> None:
+    """The per-file lines: each source's probability before and after, the time and the files."""
+    name = job.input.name
+    for source, info in result.get("sources", {}).items():
+        note = " (source absent: target is silence)" if info["absent"] else ""
+        before, after = (f"{p:.2f}" if p is not None else "n/a" for p in (info["probability_before"], info["probability_after"]))
+        write(f"{name}: {source} p {before} -> {after}{note}")
+    if result["status"] == "done":
+        written = ", ".join(str(path) for group in job.todo for path in group.values())
+        write(f"{name}: {result['seconds']:.1f} s; wrote {written}")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -131,40 +115,34 @@ def run(args: argparse.Namespace) -> int:
         raise TagboxError(f"'{sorted(clash)[0]}' is both a --source and a --not")
     for name in [*args.sources, *(args.exclude or [])]:
         canonical_name(name)  # an unknown name fails before any weights are loaded
-    missing = [path for path in args.files if not path.is_file()]
-    if missing:
-        raise TagboxError(f"no such file: {missing[0]}")
+    if args.jobs < 1:
+        raise TagboxError(f"-j must be at least 1, got {args.jobs}")
     resolve_device(args.device)  # the cheapest check first: before reading any file
-    # silent, non-finite or too short: said before any model loads
-    formats = {track: check_file(track) for track in args.files}
-    separator = Separator.from_preset(args.preset, **separator_options(args))
-    plans = {
-        (track, group[0]): output_paths(args, separator.name, track, group)
-        for track in args.files for group in planned_stems(args)
-    }
-    if not args.force:
-        existing = [path for paths in plans.values() for path in paths.values() if path.exists()]
-        if existing:
-            raise TagboxError(f"{existing[0]} exists; use --force to overwrite")
-    for track in args.files:
-        sample_rate, channels = formats[track]
-        for group in planned_stems(args):
-            start = time.perf_counter()
-            sources = group[:-1] if args.joint else group[:1]
-            # The estimates wait on disk until the whole track is known: memory stays flat in its length.
-            with tempfile.TemporaryDirectory(prefix="tagbox-") as scratch:
-                stream = StemStream(scratch, len(sources), channels, sample_rate)
-                try:
-                    results = separator.stream_file(track, sources=sources, sink=stream.write)
-                finally:
-                    stream.close()
-                silent = [result.absent for result in results]
-                paths = plans[(track, group[0])]
-                _save_group(args, paths, stem_makers(args, group), lambda: stream.blocks(track, silent),
-                            sample_rate, channels)
-            for result in results:
-                note = " (source absent: target is silence)" if result.absent else ""
-                print(f"{track.name}: {result.source} p {result.probability_before:.2f} -> "
-                      f"{result.probability_after:.2f}{note}")
-            print(f"{track.name}: {time.perf_counter() - start:.1f} s; wrote {', '.join(str(p) for p in paths.values())}")
-    return 0
+    if args.ray not in (None, "local"):  # an address that does not answer fails before any work
+        importlib.import_module("tagbox.batch.ray_backend").check_address(args.ray)
+    inputs = expand_inputs(args.files)
+    # A file named on the command line is checked before any model loads (silent, non-finite, too
+    # short); one found in a folder or by a pattern fails alone, in the manifest, when its turn comes.
+    for item in inputs:
+        if item.named:
+            check_file(item.path)
+    task = SeparateTask(args.preset, separator_options(args), tuple(args.sources), args.joint,
+                        args.encoding, args.clip_mode, args.force)
+    model = task.separator().name
+    jobs = plan_jobs(inputs, partial(output_groups, args, model, task.groups()), force=args.force)
+    root = args.out / model
+    check_writable(root)
+    backend, options = ("ray", {"address": args.ray}) if args.ray else (
+        ("processes", {"workers": args.jobs}) if args.jobs > 1 else ("serial", {}))
+    settings = {**task.settings(), "backend": backend, "jobs": args.jobs}
+    manifest = Manifest(args.manifest or root / "manifest.json", "separate", settings, jobs)
+    manifest.write()
+    summary = run_batch(jobs, task, backend=backend, manifest=manifest, progress=not args.quiet,
+                        on_result=None if args.quiet else print_result, **options)
+    if not args.quiet:
+        print(f"{summary.line()}; manifest {manifest.path}")
+    if args.report:
+        page = write_report(manifest.path, root / "report")
+        if not args.quiet:
+            print(f"report {page}")
+    return 1 if summary.failed else 0

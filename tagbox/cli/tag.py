@@ -7,19 +7,15 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
+import sys
 
-import torch
-from tqdm import tqdm
-
-from tagbox.audio import check_audio, load_audio
+from tagbox.batch import Job, expand_inputs, run_batch
+from tagbox.batch.tasks import TagTask
 from tagbox.cli import _threads
 from tagbox.device import resolve_device
 from tagbox.errors import TagboxError
-from tagbox.resample import resample
 from tagbox.taggers import TAGGERS
 from tagbox.taggers.ensemble import TaggerEnsemble
-from tagbox.taggers.frontend import SAMPLE_RATE
 from tagbox.taggers.registry import config
 from tagbox.threads import use_threads
 
@@ -34,7 +30,7 @@ def register(subparsers) -> None:
         "16 kHz, and the tag probabilities averaged over the taggers' windows (the whole file, or each "
         "segment with --segments); audio shorter than a window is repeated to fill it, as when separating.",
     )
-    parser.add_argument("files", nargs="+", metavar="FILE", type=Path, help="audio files (wav, flac, ...)")
+    parser.add_argument("files", nargs="+", metavar="INPUT", help="audio files, folders (searched recursively) or glob patterns")
     parser.add_argument(
         "--tagger", dest="taggers", action="append", metavar="ID",
         help=f"tagger to use, repeat for several side by side (default {DEFAULT_TAGGER}; one of {', '.join(TAGGERS)})",
@@ -43,31 +39,9 @@ def register(subparsers) -> None:
     parser.add_argument("--segments", type=float, metavar="SECONDS", help="tag each SECONDS-long segment separately")
     parser.add_argument("--json", action="store_true", help="print JSON: per file and tagger, tags sorted by probability")
     parser.add_argument("-d", "--device", default="cpu", help="torch device: cpu, cuda or cuda:N (default cpu)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     _threads.add_argument(parser)
     parser.set_defaults(func=run)
-
-
-def top_tags(tags: list[str], probs: torch.Tensor, n: int) -> list[dict]:
-    """The ``n`` most probable tags, highest first, as ``{"tag", "probability"}`` records."""
-    values, indices = probs.topk(min(n, len(tags)))
-    return [{"tag": tags[i], "probability": round(v, 4)} for v, i in zip(values.tolist(), indices.tolist())]
-
-
-def tag_file(path: Path, ensemble: TaggerEnsemble, top: int, segment_seconds: float | None) -> dict:
-    """Top tags of one file for each tagger, per segment (one segment covering it all by default)."""
-    wav, sample_rate = load_audio(path)
-    check_audio(wav, what=str(path))
-    mono = resample(torch.from_numpy(wav).to(ensemble.device).mean(0), sample_rate, SAMPLE_RATE)
-    duration = wav.shape[-1] / sample_rate
-    segment = mono.shape[-1] if segment_seconds is None else max(1, round(segment_seconds * SAMPLE_RATE))
-    heard = [ensemble.probabilities(piece, SAMPLE_RATE) for piece in mono.split(segment)]
-    step = duration if segment_seconds is None else segment_seconds
-    segments = [
-        {"start": round(i * step, 3), "end": round(min((i + 1) * step, duration), 3),
-         "taggers": {t.id: top_tags(t.tags, probabilities[t.id], top) for t in ensemble.taggers}}
-        for i, probabilities in enumerate(heard)
-    ]
-    return {"path": str(path), "duration": round(duration, 3), "segments": segments}
 
 
 def format_table(taggers: dict[str, list[dict]]) -> list[str]:
@@ -100,17 +74,27 @@ def run(args: argparse.Namespace) -> int:
     tagger_ids = list(dict.fromkeys(args.taggers or [DEFAULT_TAGGER]))
     for tagger_id in tagger_ids:  # a typo fails before any weights or audio are loaded
         config(tagger_id)
-    ensemble = TaggerEnsemble.load(tagger_ids, device=resolve_device(args.device))
+    device = resolve_device(args.device)
+    jobs = [Job(item.path) for item in expand_inputs(args.files)]
+    ensemble = TaggerEnsemble.load(tagger_ids, device=device)
+    segmented = args.segments is not None
     results = []
-    for path in tqdm(args.files, desc="tagging", unit="file", disable=None if len(args.files) > 1 else True):
-        result = tag_file(path, ensemble, args.top, args.segments)
+
+    def show(job: Job, result: dict, write) -> None:
+        if result["status"] != "done":
+            return
         if args.json:
-            results.append(result)
+            results.append(as_json(result["tags"], segmented))
         else:
-            print(format_file(result, segmented=args.segments is not None))
+            write(format_file(result["tags"], segmented))
+
+    summary = run_batch(jobs, TagTask(ensemble, args.top, args.segments), progress=not args.quiet and len(jobs) > 1,
+                        on_result=show)
     if args.json:
-        print(json.dumps([as_json(r, segmented=args.segments is not None) for r in results], indent=2))
-    return 0
+        print(json.dumps(results, indent=2))
+    if summary.failed and len(jobs) > 1 and not args.quiet:
+        print(f"tagbox: {summary.line()}", file=sys.stderr)
+    return 1 if summary.failed else 0
 
 
 def as_json(result: dict, segmented: bool) -> dict:

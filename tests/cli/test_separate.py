@@ -1,3 +1,4 @@
+import json
 import subprocess
 import sys
 import textwrap
@@ -14,6 +15,11 @@ from tests.conftest import REPO
 from tests.test_separator import music
 
 FAST = ["--tagger", "debug-tiny", "--steps", "2", "--components", "4"]
+
+
+def audio_files(folder) -> list:
+    """Every file under ``folder`` but manifests (temporary files included)."""
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.name != "manifest.json")
 
 
 @pytest.fixture
@@ -34,15 +40,18 @@ def test_separate_writes_target_and_residual(song, tmp_path, capsys):
     assert "drums p" in capsys.readouterr().out
 
 
-def test_existing_outputs_need_force(song, tmp_path, capsys):
+def test_existing_outputs_are_skipped_unless_forced(song, tmp_path, capsys):
     out = tmp_path / "out"
     args = ["separate", str(song), "-s", "drums", "-o", str(out), *FAST]
     assert main(args) == 0
     before = (out / "nmf" / "song" / "drums.wav").read_bytes()
-    assert main(args) == 1
-    assert "--force" in capsys.readouterr().err
+    capsys.readouterr()
+    assert main(args + ["--seed", "5"]) == 0
+    assert "0 done, 1 skipped, 0 failed" in capsys.readouterr().out
     assert (out / "nmf" / "song" / "drums.wav").read_bytes() == before
     assert main(args + ["--force", "--seed", "5"]) == 0
+    assert "1 done, 0 skipped" in capsys.readouterr().out
+    assert (out / "nmf" / "song" / "drums.wav").read_bytes() != before
 
 
 @pytest.mark.parametrize(
@@ -86,7 +95,7 @@ def test_missing_and_silent_files_fail_cleanly(tmp_path, capsys):
     for path in (tmp_path / "missing.wav", silent):
         assert main(["separate", str(path), "-s", "drums", "-o", str(tmp_path / "o"), *FAST]) == 1
         assert capsys.readouterr().err.startswith("tagbox: error:")
-    assert not (tmp_path / "o").exists()
+    assert audio_files(tmp_path / "o") == []
 
 
 @pytest.fixture
@@ -176,11 +185,13 @@ def test_interrupt_leaves_no_partial_files(song, tmp_path, monkeypatch):
 
     monkeypatch.setattr(Separator, "stream_file", interrupted)
     assert main(["separate", str(song), "-s", "drums", "-o", str(tmp_path / "o"), *FAST]) == 130
-    assert not [path for path in (tmp_path / "o").rglob("*") if path.is_file()]
+    assert audio_files(tmp_path / "o") == []
+    manifest = json.loads((tmp_path / "o" / "nmf" / "manifest.json").read_text())
+    assert manifest["interrupted"] and [entry["status"] for entry in manifest["files"]] == ["pending"]
 
 
 def test_interrupt_between_the_two_stems_removes_the_first(song, tmp_path, monkeypatch):
-    import tagbox.cli.separate as command
+    import tagbox.batch.tasks as command
 
     real_save = command.save_blocks
     calls = []
@@ -193,7 +204,7 @@ def test_interrupt_between_the_two_stems_removes_the_first(song, tmp_path, monke
 
     monkeypatch.setattr(command, "save_blocks", save_then_interrupt)
     assert main(["separate", str(song), "-s", "drums", "-o", str(tmp_path / "o"), *FAST]) == 130
-    assert not [path for path in (tmp_path / "o").rglob("*") if path.is_file()]
+    assert audio_files(tmp_path / "o") == []
 
 
 def test_joint_writes_every_source_and_the_rest(song, tmp_path):
@@ -224,3 +235,68 @@ def test_long_files_are_written_as_the_library_separates_them(tmp_path):
         written, _ = sf.read(out / "nmf" / "long" / f"{stem}.wav", always_2d=True, dtype="float32")
         np.testing.assert_array_equal(written.T, audio.numpy())
     assert not list(out.rglob(".*"))  # no temporary files left
+
+
+@pytest.fixture
+def folder(tmp_path):
+    """A small catalogue: two songs (one in a sub-folder), one unreadable file, and a cover image."""
+    root = tmp_path / "songs"
+    (root / "live").mkdir(parents=True)
+    sf.write(root / "a.wav", music(22050, 1.0, channels=2).T.numpy(), 22050, subtype="FLOAT")
+    sf.write(root / "live" / "b.flac", music(16000, 1.0, seed=1).T.numpy(), 16000)
+    (root / "broken.wav").write_bytes(b"RIFF garbage")
+    (root / "cover.jpg").write_bytes(b"jpeg")
+    return root
+
+
+def test_a_folder_batch_goes_past_a_bad_file_and_records_everything(folder, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["separate", str(folder), "-s", "drums", "-o", str(out), "-q", *FAST]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"tagbox: error: {folder / 'broken.wav'}: cannot read")
+    assert [p.relative_to(out).as_posix() for p in audio_files(out)] == [
+        "nmf/a/drums.wav", "nmf/a/no_drums.wav", "nmf/b/drums.wav", "nmf/b/no_drums.wav"]
+    manifest = json.loads((out / "nmf" / "manifest.json").read_text())
+    a, broken, b = manifest["files"]
+    assert [a["status"], broken["status"], b["status"]] == ["done", "failed", "done"]
+    assert a["outputs"] == {"drums": "a/drums.wav", "no_drums": "a/no_drums.wav"}
+    drums = a["sources"]["drums"]
+    assert 0 <= drums["probability_before"] <= 1 and 0 <= drums["probability_after"] <= 1 and drums["absent"] is False
+    assert len(drums["history"]["loss"]) == 2 and manifest["settings"]["steps"] == 2
+    assert manifest["summary"]["done"] == 2 and manifest["summary"]["failed"] == 1 and not manifest["interrupted"]
+
+
+def test_worker_processes_write_what_one_process_writes(folder, tmp_path):
+    (folder / "broken.wav").unlink()
+    for jobs in ("1", "2"):
+        assert main(["separate", str(folder), "-s", "drums", "-o", str(tmp_path / jobs), "-q", "-j", jobs, *FAST]) == 0
+    one, two = (audio_files(tmp_path / jobs / "nmf") for jobs in ("1", "2"))
+    assert [p.relative_to(tmp_path / "1") for p in one] == [p.relative_to(tmp_path / "2") for p in two]
+    for first, second in zip(one, two):
+        np.testing.assert_allclose(sf.read(first)[0], sf.read(second)[0], atol=1e-6)
+
+
+def test_colliding_inputs_and_an_unwritable_folder_fail_before_any_work(song, tmp_path, capsys, monkeypatch):
+    sf.write(tmp_path / "song.flac", music(22050, 1.0).T.numpy(), 22050)
+    monkeypatch.setattr(Separator, "stream_file", lambda *a, **k: pytest.fail("work started"))
+    assert main(["separate", str(song), str(tmp_path / "song.flac"), "-s", "drums", "-o", str(tmp_path / "o"), *FAST]) == 1
+    assert "would both write" in capsys.readouterr().err
+    (tmp_path / "blocker").write_text("x")
+    assert main(["separate", str(song), "-s", "drums", "-o", str(tmp_path / "blocker" / "o"), *FAST]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("tagbox: error: cannot write to output folder") and len(err.splitlines()) == 1
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["separate", str(empty), "-s", "drums", "-o", str(tmp_path / "o"), *FAST]) == 1
+    assert capsys.readouterr().err.startswith(f"tagbox: error: no audio files in {empty}")
+
+
+def test_folder_field_keeps_same_named_tracks_apart(tmp_path):
+    for sub in ("x", "y"):
+        (tmp_path / "in" / sub).mkdir(parents=True)
+        sf.write(tmp_path / "in" / sub / "song.wav", music(16000, 1.0).T.numpy(), 16000)
+    args = ["separate", str(tmp_path / "in"), "-s", "drums", "-o", str(tmp_path / "o"), "-q", *FAST]
+    assert main(args) == 1
+    assert main(args + ["--filename", "{folder}/{track}/{stem}.{ext}"]) == 0
+    assert (tmp_path / "o" / "nmf" / "x" / "song" / "drums.wav").is_file()
+    assert (tmp_path / "o" / "nmf" / "y" / "song" / "no_drums.wav").is_file()

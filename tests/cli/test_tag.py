@@ -100,3 +100,13 @@ def test_musicnn_hears_the_drums(synth_dev, capsys):
     top = [entry["tag"] for entry in result["taggers"]["mtat-musicnn"]]
     assert top[0] == "drums" and "beat" in top
     assert math.isclose(result["duration"], 10.0, abs_tol=0.01)
+
+
+def test_a_bad_file_does_not_stop_the_batch(song, tmp_path, capsys):
+    garbage = tmp_path / "garbage.wav"
+    garbage.write_bytes(b"RIFF not really audio")
+    assert main(["tag", str(tmp_path), "--tagger", "debug-tiny", "--json"]) == 1
+    captured = capsys.readouterr()
+    assert [result["path"] for result in json.loads(captured.out)] == [str(song)]
+    assert f"tagbox: error: {garbage}: cannot read" in captured.err
+    assert "1 done, 0 skipped, 1 failed" in captured.err

@@ -1,0 +1,83 @@
+"""Ray backend: one task per file on a Ray cluster, results gathered on the driver.
+
+Imported only for ``--ray`` (Ray is the optional extra ``tagbox[ray]``). Workers write their
+outputs straight into the output folder, which must be shared (the same path on every node);
+the driver records each finished file in the manifest and moves the progress bar. A task whose
+worker dies mid-file (killed, out of memory, node lost) is run again, up to ``MAX_RETRIES``
+times; its group writes are atomic, so a retry never meets a half-written file.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+from typing import Callable, Sequence
+
+import tagbox
+from tagbox.batch.plan import Job
+from tagbox.batch.runner import Task, attempt
+from tagbox.errors import TagboxError
+
+MAX_RETRIES = 3
+CONNECT_TIMEOUT_S = 5.0
+
+
+def _import_ray():
+    try:
+        import ray
+    except ImportError:
+        raise TagboxError("--ray needs Ray: pip install 'tagbox[ray]'") from None
+    return ray
+
+
+def check_address(address: str) -> None:
+    """Fail in a few seconds with one line when nothing listens at ``host:port`` (Ray would wait long)."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        raise TagboxError(f"Ray address '{address}' is not host:port or ray://host:port")
+    try:
+        socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT_S).close()
+    except OSError as error:
+        raise TagboxError(f"no Ray cluster answers at {address}: {error.strerror or error}") from None
+
+
+def connect(ray, address: str | None) -> bool:
+    """Join the cluster at ``address``, or start a local one; True if this call started Ray."""
+    if address not in (None, "local"):
+        check_address(address)
+    if ray.is_initialized():
+        return False
+    if address in (None, "local"):
+        # Local workers import the tagbox this driver runs (a checkout need not be installed).
+        source = str(Path(tagbox.__file__).resolve().parents[1])
+        path = os.pathsep.join(filter(None, [source, os.environ.get("PYTHONPATH")]))
+        ray.init(include_dashboard=False, log_to_driver=False, runtime_env={"env_vars": {"PYTHONPATH": path}})
+    else:
+        ray.init(address=address, log_to_driver=False)
+    return True
+
+
+def run(todo: Sequence[Job], task: Task, finished: Callable[[Job, dict], None], address: str | None = None, **_) -> None:
+    ray = _import_ray()
+    started = connect(ray, address)
+    try:
+        remote = ray.remote(num_cpus=1, max_retries=MAX_RETRIES)(attempt)
+        pending = {remote.remote(task, job.absolute()): job for job in todo}
+        try:
+            while pending:
+                ready, _ = ray.wait(list(pending), num_returns=1)
+                for ref in ready:
+                    job = pending.pop(ref)
+                    try:
+                        result = ray.get(ref)
+                    except ray.exceptions.RayError as error:  # retries exhausted, node lost
+                        result = {"status": "failed", "error": f"Ray task failed: {' '.join(str(error).split())[:300]}"}
+                    finished(job, result)
+        except KeyboardInterrupt:
+            for ref in pending:
+                ray.cancel(ref)  # a KeyboardInterrupt in the task: its group writes clean up
+            raise
+    finally:
+        if started:
+            ray.shutdown()

@@ -1,0 +1,156 @@
+"""The per-file work of ``tagbox separate`` and ``tagbox tag``, as picklable batch tasks."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import secrets
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+
+from tagbox.audio import save_blocks
+from tagbox.batch.plan import Group, Job
+from tagbox.errors import TagboxError
+from tagbox.inputs import check_file
+from tagbox.separator import SeparationResult, Separator
+from tagbox.stems import StemStream
+from tagbox.taggers.ensemble import TaggerEnsemble
+from tagbox.tagging import tag_file
+
+Block = tuple[np.ndarray, np.ndarray]
+StemMaker = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+# One separator per process and configuration: worker processes and Ray workers load the
+# taggers once, not once per file.
+_SEPARATORS: dict[str, Separator] = {}
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def describe(result: SeparationResult) -> dict:
+    """What the manifest and the report keep of one source's separation (no audio)."""
+    return {
+        "probability_before": _finite(result.probability_before),
+        "probability_after": _finite(result.probability_after),
+        "absent": result.absent,
+        "warnings": list(result.warnings),
+        "history": {key: [record[key] for record in result.history] for key in ("segment", "step", "loss", "probability")},
+    }
+
+
+@dataclass
+class SeparateTask:
+    """Separate ``sources`` from one file and write each output group atomically."""
+
+    preset: str
+    options: dict = field(default_factory=dict)
+    sources: tuple[str, ...] = ()
+    joint: bool = False
+    encoding: str = "int16"
+    clip: str = "rescale"
+    force: bool = False
+
+    def separator(self) -> Separator:
+        key = json.dumps([self.preset, self.options], sort_keys=True, default=str)
+        if key not in _SEPARATORS:
+            _SEPARATORS[key] = Separator.from_preset(self.preset, **self.options, progress=False)
+        return _SEPARATORS[key]
+
+    def groups(self) -> list[list[str]]:
+        """Stems written together: each source and its residual, or the joint set and the rest."""
+        if self.joint:
+            return [[*self.sources, "rest"]]
+        return [[source, f"no_{source}"] for source in self.sources]
+
+    def settings(self) -> dict:
+        """What the manifest and the report show: the separator's whole configuration, as resolved."""
+        separator = self.separator()
+        config = {key: list(value) if isinstance(value, tuple) else value
+                  for key, value in dataclasses.asdict(separator.config).items()}
+        return {
+            "preset": self.preset, "sources": list(self.sources), "joint": self.joint, "model": separator.name,
+            **config, "steps": separator.steps, "lr": separator.lr, "encoding": self.encoding,
+        }
+
+    def __call__(self, job: Job, step: Callable[[str], None] | None = None) -> dict:
+        start = time.perf_counter()
+        separator = self.separator()
+        sample_rate, channels = check_file(job.input)  # silent, non-finite or too short: this file fails alone
+        sources = {}
+        for group in job.todo:
+            names = list(group)[:-1] if self.joint else list(group)[:1]
+            label = "+".join(names)
+            separator.callback = None if step is None else (
+                lambda record: step(f"{label} step {record['step'] + 1}/{separator.steps}"))
+            # The estimates wait on disk until the whole file is known: memory stays flat in its length.
+            with tempfile.TemporaryDirectory(prefix="tagbox-") as scratch:
+                stream = StemStream(scratch, len(names), channels, sample_rate)
+                try:
+                    results = separator.stream_file(job.input, sources=names, sink=stream.write)
+                finally:
+                    stream.close()
+                    separator.callback = None
+                silent = [result.absent for result in results]
+                self._save(group, stem_makers(self.joint, list(group)), lambda: stream.blocks(job.input, silent),
+                           sample_rate, channels)
+            sources.update({result.source: describe(result) for result in results})
+        return {"status": "done", "sources": sources, "seconds": round(time.perf_counter() - start, 3), "error": None}
+
+    def _save(self, paths: Group, makers: dict[str, StemMaker], blocks: Callable[[], Iterable[Block]],
+              sample_rate: int, channels: int) -> None:
+        """Write a group of stems as one, block by block: every file under a temporary name first, then renamed.
+
+        An interruption or failure part-way removes what was written; a worker killed outright
+        can at worst leave a hidden temporary file, never a group with a missing stem.
+        """
+        staged: dict[Path, Path] = {}
+        try:
+            for stem, make in makers.items():
+                final = paths[stem]
+                if final.exists() and not self.force:
+                    raise TagboxError(f"{final} already exists; use --force to overwrite it")
+                temporary = final.with_name(f".{final.stem}.{secrets.token_hex(4)}.partial{final.suffix}")
+                staged[final] = temporary
+                save_blocks(temporary, lambda make=make: (make(*block) for block in blocks()), sample_rate, channels,
+                            encoding=self.encoding, clip=self.clip)
+            for final, temporary in staged.items():
+                os.replace(temporary, final)
+        except BaseException:
+            for final, temporary in staged.items():
+                temporary.unlink(missing_ok=True)
+                final.unlink(missing_ok=True)
+            raise
+
+
+def stem_makers(joint: bool, group: list[str]) -> dict[str, StemMaker]:
+    """Each stem of ``group`` from a block ``(mixture, estimates)``: the sources' estimates, and
+    the residual or the rest of the mixture."""
+    if joint:
+        *sources, rest = group
+        makers: dict[str, StemMaker] = {name: (lambda mix, est, i=i: est[i]) for i, name in enumerate(sources)}
+        makers[rest] = lambda mix, est: mix - est.sum(0)
+        return makers
+    source, residual = group
+    return {source: lambda mix, est: est[0], residual: lambda mix, est: mix - est[0]}
+
+
+@dataclass
+class TagTask:
+    """Tag one file with an already loaded ensemble (runs in this process only)."""
+
+    ensemble: TaggerEnsemble
+    top: int = 5
+    segments: float | None = None
+
+    def __call__(self, job: Job, step: Callable[[str], None] | None = None) -> dict:
+        return {"status": "done", "tags": tag_file(job.input, self.ensemble, self.top, self.segments)}

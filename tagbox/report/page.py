@@ -1,0 +1,130 @@
+"""The report page: one self-contained HTML file written with the standard library.
+
+Every number shown carries ``data-key`` (its path in ``results.json``, e.g.
+``files.0.sources.drums.probability_after``) and ``data-digits``, so a test can check the page
+against the results it was drawn from.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from string import Template
+from typing import Sequence
+
+PAGE = Template("""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>$title</title>
+<style>
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1000px; color: #222; }
+table { border-collapse: collapse; margin: 0.5em 0 1em; }
+td, th { border: 1px solid #ccc; padding: 0.2em 0.6em; text-align: left; vertical-align: top; }
+section.track { border-top: 2px solid #444; margin-top: 2em; }
+.players { display: grid; grid-template-columns: max-content 1fr; gap: 0.3em 1em; align-items: center; }
+audio { width: 100%; }
+img { max-width: 100%; display: block; margin: 0.5em 0; }
+.warning { background: #fff3cd; border-left: 4px solid #e0a800; padding: 0.3em 0.6em; margin: 0.3em 0; }
+.failed { color: #a00; }
+</style>
+</head>
+<body>
+<h1>$title</h1>
+<p>$summary</p>
+<h2>Settings</h2>
+$settings
+<h2>Files</h2>
+$files
+$tracks
+</body>
+</html>
+""")
+
+
+def escape(value) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def number(key: str, value: float | None, digits: int = 3) -> str:
+    if value is None:
+        return "n/a"
+    return f'<span class="number" data-key="{escape(key)}" data-digits="{digits}">{value:.{digits}f}</span>'
+
+
+def table(rows: Sequence[Sequence[str]], header: Sequence[str] = ()) -> str:
+    head = "<tr>" + "".join(f"<th>{cell}</th>" for cell in header) + "</tr>" if header else ""
+    body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
+    return f"<table>{head}{body}</table>"
+
+
+def settings_table(settings: dict) -> str:
+    return table([(escape(key), escape(json.dumps(value) if isinstance(value, (dict, list)) else value))
+                  for key, value in settings.items()])
+
+
+def files_table(files: list[dict], names: list[str]) -> str:
+    rows = []
+    for index, entry in enumerate(files):
+        link = f'<a href="#track-{index}">{escape(names[index])}</a>'
+        probabilities = "<br>".join(
+            f"{escape(source)}: {number(f'files.{index}.sources.{source}.probability_before', info['probability_before'])}"
+            f" &rarr; {number(f'files.{index}.sources.{source}.probability_after', info['probability_after'])}"
+            + (" (absent)" if info["absent"] else "")
+            for source, info in entry.get("sources", {}).items()
+        )
+        status = escape(entry["status"])
+        if entry.get("error"):
+            status = f'<span class="failed">{status}: {escape(entry["error"])}</span>'
+        rows.append((link, status, number(f"files.{index}.seconds", entry.get("seconds"), 1), probabilities))
+    return table(rows, ("file", "status", "seconds", "target tag probability: mixture &rarr; estimate"))
+
+
+def player(label: str, src: str) -> str:
+    return f'<span>{escape(label)}</span><audio controls preload="auto" src="{escape(src)}"></audio>'
+
+
+def source_block(index: int, source: str, info: dict, media: dict[str, str]) -> str:
+    """Players, numbers, warnings and pictures of one source of one track."""
+    key = f"files.{index}.sources.{source}"
+    warnings = list(info["warnings"])
+    if info["absent"]:
+        warnings.insert(0, f"'{source}' counted as absent: the estimate is silence")
+    players = "".join(player(label, media[name]) for name, label in
+                      (("estimate", f"estimate ({source})"), ("rest", "rest"), ("true", f"true {source}")) if name in media)
+    return (
+        f'<h3>{escape(source)}</h3>'
+        + "".join(f'<div class="warning">{escape(w)}</div>' for w in warnings)
+        + table([("target tag probability, mixture", number(f"{key}.probability_before", info["probability_before"])),
+                 ("target tag probability, estimate", number(f"{key}.probability_after", info["probability_after"])),
+                 ("steps", str(len(info["history"]["loss"])))])
+        + f'<div class="players">{players}</div>'
+        + f'<img alt="spectrograms of mixture, estimate and rest ({escape(source)})" src="{escape(media["spectrograms"])}">'
+        + f'<img alt="target tag probability and loss over the steps ({escape(source)})" src="{escape(media["curves"])}">'
+    )
+
+
+def track_section(index: int, name: str, entry: dict, mixture: str | None, media: dict[str, dict[str, str]]) -> str:
+    parts = [f'<section class="track" id="track-{index}"><h2>{escape(name)}</h2>',
+             f'<p>{escape(entry["input"])} &middot; {escape(entry["status"])} &middot; '
+             f'{number(f"files.{index}.seconds", entry.get("seconds"), 1)} s</p>']
+    if mixture:
+        parts.append(f'<div class="players">{player("mixture", mixture)}</div>')
+    if entry.get("error"):
+        parts.append(f'<p class="failed">{escape(entry["error"])}</p>')
+    parts += [source_block(index, source, info, media[source]) for source, info in entry.get("sources", {}).items()
+              if source in media]
+    return "".join(parts) + "</section>"
+
+
+def render(title: str, results: dict, names: list[str], tracks: list[str]) -> str:
+    summary = results.get("summary") or {}
+    line = (f"{summary.get('done', 0)} done, {summary.get('skipped', 0)} skipped, {summary.get('failed', 0)} failed"
+            f" in {number('summary.seconds', summary.get('seconds'), 1)} s" if summary else "batch not finished")
+    if results.get("interrupted"):
+        line += " (interrupted)"
+    line += f" &middot; started {escape(results.get('started'))}, finished {escape(results.get('finished'))}"
+    return PAGE.substitute(
+        title=escape(title), summary=line, settings=settings_table(results.get("settings", {})),
+        files=files_table(results["files"], names), tracks="\n".join(tracks),
+    )
