@@ -72,7 +72,7 @@ def test_use_threads_sets_torch(machine, restore_threads):
 
 def test_eval_workers_start_with_their_share(monkeypatch, restore_threads):
     monkeypatch.setenv("OMP_NUM_THREADS", "8")
-    runner._worker_threads(3)
+    runner.worker_threads(3)
     assert os.environ["OMP_NUM_THREADS"] == "3" and torch.get_num_threads() == 3
 
 

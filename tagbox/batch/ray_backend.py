@@ -23,7 +23,7 @@ MAX_RETRIES = 3
 CONNECT_TIMEOUT_S = 5.0
 
 
-def _import_ray():
+def import_ray():
     try:
         import ray
     except ImportError:
@@ -59,7 +59,7 @@ def connect(ray, address: str | None) -> bool:
 
 
 def run(todo: Sequence[Job], task: Task, finished: Callable[[Job, dict], None], address: str | None = None, **_) -> None:
-    ray = _import_ray()
+    ray = import_ray()
     started = connect(ray, address)
     try:
         remote = ray.remote(num_cpus=1, max_retries=MAX_RETRIES)(attempt)

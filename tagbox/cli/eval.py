@@ -85,6 +85,11 @@ def register(subparsers) -> None:
     )
     parser.add_argument("-j", "--jobs", type=int, default=1, metavar="N", help="worker processes (default: 1)")
     parser.add_argument(
+        "--ray", nargs="?", const="local", metavar="ADDRESS",
+        help="one task per track on the Ray cluster at ADDRESS (host:port or ray://host:port), or on a local one "
+        "without ADDRESS (put --ray after the roots); datasets and --cache-dir must be shared; needs tagbox[ray]",
+    )
+    parser.add_argument(
         "-d", "--device", default="cpu",
         help="torch device of the fooling check and of tagbox configurations that set none (default: cpu)",
     )
@@ -188,6 +193,12 @@ def run(args: argparse.Namespace) -> int:
         raise TagboxError(f"{args.json} exists; use --force to overwrite it")
     if args.jobs < 1:
         raise TagboxError("-j/--jobs must be at least 1")
+    if args.ray and args.jobs > 1:
+        raise TagboxError("-j/--jobs and --ray exclude each other: Ray runs one task per track on its CPUs")
+    if args.ray not in (None, "local"):  # an address that does not answer fails before any work
+        from tagbox.batch.ray_backend import check_address
+
+        check_address(args.ray)
     resolve_device(args.device)
     check_threads(args.threads)
     if args.absent < 0:
@@ -219,8 +230,8 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.jobs == 1:
         use_threads(args.threads)
-    threads = args.threads or default_threads(args.jobs)
-    report = run_evaluation(plan, tracks, jobs=args.jobs, absent=queries, threads=threads)
+    threads = args.threads or (1 if args.ray else default_threads(args.jobs))
+    report = run_evaluation(plan, tracks, jobs=args.jobs, absent=queries, threads=threads, ray=args.ray)
     if not report.records:
         raise TagboxError(f"no results: all {len(tracks)} tracks failed (see the messages above)")
     rows = summary.summarize(report.records, labels)

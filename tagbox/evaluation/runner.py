@@ -12,12 +12,13 @@ are not cached, so the next run retries them.
 
 With ``jobs > 1`` tracks are spread over worker processes started with ``spawn`` (safe with
 torch), each limited to ``threads`` OpenMP threads (one by default) so that workers do not
-fight over cores.
+fight over cores; with ``ray`` over Ray tasks (:mod:`tagbox.evaluation.ray_runner`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import logging
 import os
@@ -29,6 +30,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 from platformdirs import user_cache_dir
@@ -118,9 +120,7 @@ class EvalReport:
     computed: int
 
 
-def evaluate_track(
-    plan: EvalPlan, track_id: str, sources: tuple[str, ...], absent: tuple[str, ...] = ()
-) -> TrackOutcome:
+def evaluate_track(plan: EvalPlan, track_id: str, sources: tuple[str, ...], absent: tuple[str, ...] = ()) -> TrackOutcome:
     """Every (source, method, seed) result of one track, from the cache where possible; ``absent``
     lists sources the track has no stem for, asked of the methods that can declare absence."""
     outcome = TrackOutcome(track_id)
@@ -169,36 +169,25 @@ def run_evaluation(
     progress: bool = True,
     absent: dict[str, tuple[str, ...]] | None = None,
     threads: int = 1,
+    ray: str | None = None,
 ) -> EvalReport:
-    """Evaluate every track (in ``jobs`` processes), logging load warnings and failures.
+    """Evaluate every track (in ``jobs`` processes, or as Ray tasks on the cluster at ``ray``,
+    ``"local"`` for a local one), logging load warnings and failures.
 
     ``absent``: track id -> sources it lacks, to ask the methods that can declare absence."""
     absent = absent or {}
     Path(plan.cache_dir).mkdir(parents=True, exist_ok=True)
     if plan.taggers:
         _probe(plan.taggers, plan.device)  # fail before the first track if a tagger cannot be loaded
-    bar = tqdm(total=len(track_sources), desc="tracks", unit="track", disable=not progress)
-    outcomes = []
-    if jobs <= 1:
-        for name, sources in track_sources.items():
-            outcomes.append(_logged(evaluate_track(plan, name, sources, absent.get(name, ()))))
-            bar.update()
+    items = [(name, sources, absent.get(name, ())) for name, sources in track_sources.items()]
+    if ray:
+        done = importlib.import_module("tagbox.evaluation.ray_runner").outcomes(plan, items, ray, threads)
+    elif jobs > 1:
+        done = _pooled(plan, items, jobs, threads)
     else:
-        with ProcessPoolExecutor(
-            jobs, mp_context=get_context("spawn"), initializer=_worker_threads, initargs=(threads,)
-        ) as pool:
-            futures = [
-                pool.submit(evaluate_track, plan, name, sources, absent.get(name, ()))
-                for name, sources in track_sources.items()
-            ]
-            try:
-                for future in as_completed(futures):
-                    outcomes.append(_logged(future.result()))
-                    bar.update()
-            except BaseException:  # Ctrl-C: drop the queued tracks instead of finishing them
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise
-    bar.close()
+        done = (evaluate_track(plan, *item) for item in items)
+    bar = tqdm(done, total=len(items), desc="tracks", unit="track", disable=not progress)
+    outcomes = [_logged(outcome) for outcome in bar]
     order = {name: i for i, name in enumerate(track_sources)}
     outcomes.sort(key=lambda o: order[o.track])
     return EvalReport(
@@ -206,6 +195,18 @@ def run_evaluation(
         failures=[f for o in outcomes for f in o.failures],
         computed=sum(o.computed for o in outcomes),
     )
+
+
+def _pooled(plan: EvalPlan, items: list[tuple], jobs: int, threads: int) -> Iterator[TrackOutcome]:
+    """Tracks evaluated in ``jobs`` spawned processes, yielded as they finish."""
+    with ProcessPoolExecutor(jobs, mp_context=get_context("spawn"), initializer=worker_threads, initargs=(threads,)) as pool:
+        futures = [pool.submit(evaluate_track, plan, *item) for item in items]
+        try:
+            for future in as_completed(futures):
+                yield future.result()
+        except BaseException:  # Ctrl-C: drop the queued tracks instead of finishing them
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
 
 
 def _logged(outcome: TrackOutcome) -> TrackOutcome:
@@ -228,9 +229,7 @@ def _reference_scores(plan: EvalPlan, track, source: str, probe) -> dict:
     }
 
 
-def _evaluate(
-    plan: EvalPlan, track, source: str, spec: MethodSpec, reference: dict | None, probe
-) -> dict:
+def _evaluate(plan: EvalPlan, track, source: str, spec: MethodSpec, reference: dict | None, probe) -> dict:
     """One result; ``reference`` is None for a source the track lacks (nothing to score against)."""
     method = _method(spec, plan.device)
     start = time.perf_counter()
@@ -274,7 +273,7 @@ def _method(spec: MethodSpec, device: str):
 _probe = lru_cache(maxsize=None)(load_probe)  # one tagger ensemble per process
 
 
-def _worker_threads(threads: int) -> None:
+def worker_threads(threads: int) -> None:
     """Worker initializer: torch (imported later, by a method that needs it) starts with ``threads``."""
     os.environ["OMP_NUM_THREADS"] = str(threads)
     if "torch" in sys.modules:

@@ -18,17 +18,8 @@ from tagbox.batch.tasks import SeparateTask
 from tagbox.cli import main
 from tests.test_separator import music
 
-ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'tagbox[ray]')")
-REPO = Path(__file__).resolve().parents[2]
+pytest.importorskip("ray", reason="Ray is not installed (pip install 'tagbox[ray]')")
 FAST = ["--tagger", "debug-tiny", "--steps", "1", "--components", "4", "-q"]
-
-
-@pytest.fixture(scope="module")
-def local_ray():
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
-             runtime_env={"env_vars": {"PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}})
-    yield
-    ray.shutdown()
 
 
 @pytest.fixture
