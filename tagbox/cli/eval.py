@@ -79,7 +79,11 @@ def register(subparsers) -> None:
         "'none' turns the check off",
     )
     parser.add_argument("--json", type=Path, metavar="OUT", help="also write the summary and every result as JSON")
-    parser.add_argument("--force", action="store_true", help="overwrite the --json file if it exists")
+    parser.add_argument(
+        "--report", type=Path, metavar="DIR",
+        help="also write a self-contained HTML page of the run (summary, paired comparison, a section per track) to DIR",
+    )
+    parser.add_argument("--force", action="store_true", help="overwrite the --json file or --report page if it exists")
     parser.add_argument(
         "--cache-dir", type=Path, help="result cache (default: $TAGBOX_CACHE/eval or the user cache dir)"
     )
@@ -189,8 +193,13 @@ def run(args: argparse.Namespace) -> int:
     from tagbox.evaluation.runner import EvalPlan, default_cache_dir, run_evaluation, write_json
     from tagbox.metrics import bss_available
 
-    if args.json and args.json.exists() and not args.force:
-        raise TagboxError(f"{args.json} exists; use --force to overwrite it")
+    for path in filter(None, [args.json, args.report and args.report / "index.html"]):
+        if path.exists() and not args.force:
+            raise TagboxError(f"{path} exists; use --force to overwrite it")
+    if args.report:
+        from tagbox.batch.plan import check_writable
+
+        check_writable(args.report)
     if args.jobs < 1:
         raise TagboxError("-j/--jobs must be at least 1")
     if args.ray and args.jobs > 1:
@@ -251,41 +260,28 @@ def run(args: argparse.Namespace) -> int:
     ])))
     if report.failures:
         print(f"\n{len(report.failures)} failures (tracks or track/source/method skipped); see the warnings above.")
+    results = {
+        "datasets": [{"name": root.name, "root": root.root, "layout": root.layout} for root in roots],
+        "offset": args.offset,
+        "duration": args.duration,
+        "seeds": list(args.seeds),
+        "methods": [{"label": s.label, **s.key()} for s in specs],
+        "taggers": list(plan.taggers),
+        "absent_queries": {track: list(sources) for track, sources in queries.items()},
+        "metrics": summary.METRIC_NOTES,
+        "summary": rows,
+        "paired": comparison,
+        "absent": verdicts,
+        "results": report.records,
+        "failures": report.failures,
+        "flagged_fooling": summary.flagged(report.records),
+    }
     if args.json:
-        write_json(args.json, {
-            "datasets": [{"name": root.name, "root": root.root, "layout": root.layout} for root in roots],
-            "offset": args.offset,
-            "duration": args.duration,
-            "seeds": list(args.seeds),
-            "methods": [{"label": s.label, **s.key()} for s in specs],
-            "taggers": list(plan.taggers),
-            "absent_queries": {track: list(sources) for track, sources in queries.items()},
-            "metrics": METRIC_NOTES,
-            "summary": rows,
-            "paired": comparison,
-            "absent": verdicts,
-            "results": report.records,
-            "failures": report.failures,
-            "flagged_fooling": summary.flagged(report.records),
-        })
+        write_json(args.json, results)
         logger.info("wrote %s", args.json)
+    if args.report:
+        from tagbox.report import write_eval_report
+
+        print(f"\nreport {write_eval_report(results, args.report)}")
     return 0
 
-
-METRIC_NOTES = {
-    "si_sdr": "SI-SDR of the estimate, dB (zero-mean, scale-invariant; Le Roux 2019); NaN for a silent estimate",
-    "si_sdri": "SI-SDR of the estimate minus SI-SDR of the mixture, dB",
-    "sdr": "BSSEval v4 SDR (museval, images mode, 1 s frames, median over frames), dB; 0 for all-zero output",
-    "sdri": "SDR of the estimate minus SDR of the mixture, dB",
-    "si_sdri_seed_std": "sample standard deviation (ddof 1) of the per-seed mean SI-SDRi",
-    "paired": "mean of (method - baseline) over shared (track, source, seed) pairs; standard error over the "
-    "per-stem mean differences",
-    "seconds": "wall time of the method on the stem, s",
-    "p_estimate": "mean probability of the source's tags for the estimate, over windows and taggers",
-    "p_stem": "the same for the true stem",
-    "fooled": "log-odds of p_estimate >= those of p_stem + 1 while si_sdri < 1 dB",
-    "absent": "tagbox declared the source absent and returned silence (p_before and p_after, the target-tag "
-    "probability on the mixture and on the steered estimate, both under absent_threshold)",
-    "present": "false for an absent-source query: a source the track has no stem for",
-    "energy_ratio": "energy of the estimate over that of the mixture",
-}

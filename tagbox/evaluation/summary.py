@@ -20,6 +20,24 @@ from tagbox.evaluation.fooling import (
 )
 
 OVERALL = "overall"
+# What each number of ``tagbox eval --json`` means, written into the JSON beside them.
+METRIC_NOTES = {
+    "si_sdr": "SI-SDR of the estimate, dB (zero-mean, scale-invariant; Le Roux 2019); NaN for a silent estimate",
+    "si_sdri": "SI-SDR of the estimate minus SI-SDR of the mixture, dB",
+    "sdr": "BSSEval v4 SDR (museval, images mode, 1 s frames, median over frames), dB; 0 for all-zero output",
+    "sdri": "SDR of the estimate minus SDR of the mixture, dB",
+    "si_sdri_seed_std": "sample standard deviation (ddof 1) of the per-seed mean SI-SDRi",
+    "paired": "mean of (method - baseline) over shared (track, source, seed) pairs; standard error over the "
+    "per-stem mean differences",
+    "seconds": "wall time of the method on the stem, s",
+    "p_estimate": "mean probability of the source's tags for the estimate, over windows and taggers",
+    "p_stem": "the same for the true stem",
+    "fooled": "log-odds of p_estimate >= those of p_stem + 1 while si_sdri < 1 dB",
+    "absent": "tagbox declared the source absent and returned silence (p_before and p_after, the target-tag "
+    "probability on the mixture and on the steered estimate, both under absent_threshold)",
+    "present": "false for an absent-source query: a source the track has no stem for",
+    "energy_ratio": "energy of the estimate over that of the mixture",
+}
 
 
 def _finite(values) -> np.ndarray:

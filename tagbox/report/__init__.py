@@ -17,9 +17,9 @@ from tagbox.batch.manifest import atomic_write_text, load_manifest
 from tagbox.batch.plan import check_writable
 from tagbox.errors import TagboxError
 from tagbox.report import figures
-from tagbox.report.page import render, track_section
+from tagbox.report.page import render, render_eval, track_section
 
-__all__ = ["write_report", "find_manifest"]
+__all__ = ["write_report", "write_eval_report", "find_manifest"]
 
 
 def find_manifest(path: Path) -> Path:
@@ -82,4 +82,15 @@ def write_report(manifest_path: Path, folder: Path, title: str | None = None) ->
     atomic_write_text(folder / "results.json", json.dumps(results, indent=1) + "\n")
     page = folder / "index.html"
     atomic_write_text(page, render(title or f"tagbox {results['command']} report", results, names, tracks))
+    return page
+
+
+def write_eval_report(results: dict, folder: Path, title: str = "tagbox eval report") -> Path:
+    """Write the page of a benchmark run (the dict ``tagbox eval --json`` writes) into ``folder``.
+
+    Eval keeps no separated audio, so this page holds numbers only: no players or pictures."""
+    check_writable(folder)
+    atomic_write_text(folder / "results.json", json.dumps(results, indent=1) + "\n")
+    page = folder / "index.html"
+    atomic_write_text(page, render_eval(title, results))
     return page

@@ -1,4 +1,4 @@
-"""The report page: one self-contained HTML file written with the standard library.
+"""The report pages of a batch and of a benchmark run: self-contained HTML written with the standard library.
 
 Every number shown carries ``data-key`` (its path in ``results.json``, e.g.
 ``files.0.sources.drums.probability_after``) and ``data-digits``, so a test can check the page
@@ -31,12 +31,7 @@ img { max-width: 100%; display: block; margin: 0.5em 0; }
 </head>
 <body>
 <h1>$title</h1>
-<p>$summary</p>
-<h2>Settings</h2>
-$settings
-<h2>Files</h2>
-$files
-$tracks
+$body
 </body>
 </html>
 """)
@@ -124,7 +119,66 @@ def render(title: str, results: dict, names: list[str], tracks: list[str]) -> st
     if results.get("interrupted"):
         line += " (interrupted)"
     line += f" &middot; started {escape(results.get('started'))}, finished {escape(results.get('finished'))}"
-    return PAGE.substitute(
-        title=escape(title), summary=line, settings=settings_table(results.get("settings", {})),
-        files=files_table(results["files"], names), tracks="\n".join(tracks),
-    )
+    return PAGE.substitute(title=escape(title), body="\n".join([
+        f"<p>{line}</p>", "<h2>Settings</h2>", settings_table(results.get("settings", {})),
+        "<h2>Files</h2>", files_table(results["files"], names), *tracks,
+    ]))
+
+
+def _flag(value) -> str:
+    return "–" if value is None else "yes" if value else "no"
+
+
+def _dash(value) -> str:
+    return "–" if value is None else str(value)
+
+
+def eval_summary_table(rows: list[dict]) -> str:
+    """Per (source, configuration): SI-SDRi mean and median over (stem, seed) pairs, and the tag probabilities."""
+    return table([(escape(r["source"]), escape(r["method"]), str(r["n"]), number(f"summary.{i}.si_sdri_mean", r["si_sdri_mean"], 2),
+                   number(f"summary.{i}.si_sdri_median", r["si_sdri_median"], 2),
+                   number(f"summary.{i}.si_sdri_seed_std", r["si_sdri_seed_std"], 2),
+                   number(f"summary.{i}.p_estimate_mean", r.get("p_estimate_mean")), str(r["undefined"]))
+                  for i, r in enumerate(rows)],
+                 ("source", "method", "n", "SI-SDRi mean (dB)", "SI-SDRi median (dB)", "± seeds", "p estimate", "undefined"))
+
+
+def eval_paired_table(rows: list[dict]) -> str:
+    return table([(escape(r["method"]), escape(r["metric"]), number(f"paired.{i}.mean_difference", r["mean_difference"], 2),
+                   number(f"paired.{i}.standard_error", r["standard_error"], 2), str(r["pairs"]), str(r["improved"]))
+                  for i, r in enumerate(rows)],
+                 ("method", "metric", "difference (dB)", "standard error", "pairs", "improved"))
+
+
+def eval_track_section(index: int, track: str, rows: list[tuple[int, dict]]) -> str:
+    """One track's results: a row per (source, method, seed), numbers keyed by their index in ``results``."""
+    cells = [(escape(r["source"]) + ("" if r.get("present", True) else " (not in the track)"), escape(r["method"]),
+              escape(_dash(r.get("seed"))), number(f"results.{i}.si_sdri", r.get("si_sdri"), 2),
+              number(f"results.{i}.si_sdr", r.get("si_sdr"), 2), number(f"results.{i}.p_before", r.get("p_before")),
+              number(f"results.{i}.p_after", r.get("p_after")), _flag(r.get("absent")),
+              number(f"results.{i}.seconds", r.get("seconds"), 2)) for i, r in rows]
+    header = ("source", "method", "seed", "SI-SDRi (dB)", "SI-SDR (dB)", "p before", "p after", "declared absent", "seconds")
+    return f'<section class="track" id="track-{index}"><h2>{escape(track)}</h2>{table(cells, header)}</section>'
+
+
+def render_eval(title: str, results: dict) -> str:
+    """The page of a benchmark run: settings, summary, paired comparison, links to and sections of every track."""
+    by_track: dict[str, list[tuple[int, dict]]] = {}
+    for i, record in enumerate(results["results"]):
+        by_track.setdefault(record["track"], []).append((i, record))
+    excerpt = f"offset {results['offset']:g} s" + (f", duration {results['duration']:g} s" if results["duration"] else "")
+    body = [f"<p>{len(by_track)} tracks, {len(results['results'])} results, {excerpt}, "
+            f"{len(results['failures'])} failures</p>", "<h2>Settings</h2>",
+            settings_table({"datasets": [f"{d['root']} ({d['layout']})" for d in results["datasets"]], "seeds": results["seeds"],
+                            "methods": {m["label"]: dict(m["options"]) for m in results["methods"]}, "taggers": results["taggers"]}),
+            "<h2>Summary: SI-SDRi (dB), mean and median over (stem, seed) pairs</h2>", eval_summary_table(results["summary"])]
+    if results["paired"]:
+        body += [f"<h2>Paired comparison with {escape(results['paired'][0]['baseline'])}</h2>",
+                 eval_paired_table(results["paired"])]
+    if results["failures"]:
+        body += ["<h2>Failures</h2>", table([(escape(" / ".join(str(f[k]) for k in ("track", "source", "method") if k in f)),
+                                              f'<span class="failed">{escape(f["error"])}</span>') for f in results["failures"]])]
+    body += ["<h2>Tracks</h2>", table([(f'<a href="#track-{index}">{escape(track)}</a>', str(len(rows)))
+                                      for index, (track, rows) in enumerate(by_track.items())], ("track", "results"))]
+    body += [eval_track_section(index, track, rows) for index, (track, rows) in enumerate(by_track.items())]
+    return PAGE.substitute(title=escape(title), body="\n".join(body))

@@ -60,9 +60,12 @@ window.addEventListener("load", async () => {
   const numbers = [...document.querySelectorAll(".number")].map((node) => ({
     key: node.dataset.key, digits: Number(node.dataset.digits), text: node.textContent,
   }));
+  const links = [...document.querySelectorAll('a[href^="#"]')].map((node) => ({
+    href: node.getAttribute("href"), ok: document.getElementById(node.getAttribute("href").slice(1)) !== null,
+  }));
   const report = document.createElement("pre");
   report.id = "tagbox-check";
-  report.textContent = JSON.stringify({ audio, images, numbers, errors: window.__tagboxErrors });
+  report.textContent = JSON.stringify({ audio, images, numbers, links, errors: window.__tagboxErrors });
   document.body.appendChild(report);
   finished = true;
 });

@@ -1,4 +1,4 @@
-"""A finished separation batch to report on: two 4 s excerpts of synth-dev mixtures and a broken file."""
+"""Runs to report on: a separation batch (two 4 s synth-dev excerpts and a broken file) and a tiny eval run."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import soundfile as sf
 
 from tagbox.audio import load_audio
 from tagbox.cli import main
+from tests.evaluation.helpers import write_dataset
 
 
 @pytest.fixture(scope="module")
@@ -25,3 +26,15 @@ def batch(tmp_path_factory, synth_dev):
     assert main(args) == 1  # the broken file fails, the others are separated and reported
     manifest = out / "nmf" / "manifest.json"
     return {"manifest": manifest, "results": json.loads(manifest.read_text()), "report": out / "nmf" / "report"}
+
+
+@pytest.fixture(scope="module")
+def eval_run(tmp_path_factory):
+    """``tagbox eval --report`` on two tiny tracks: a fast tagbox configuration over two seeds against the mixture."""
+    root = tmp_path_factory.mktemp("eval")
+    dataset = write_dataset(root / "data")
+    args = ["eval", str(dataset), "--methods", "tagbox,mixture", "--config", "fast=taggers=debug-tiny-jamendo,steps=1",
+            "--seeds", "0,1", "--baseline", "mixture", "--json", str(root / "eval.json"), "--report", str(root / "report"),
+            "--cache-dir", str(root / "cache")]
+    assert main(args) == 0
+    return {"args": args, "results": json.loads((root / "eval.json").read_text()), "report": root / "report"}

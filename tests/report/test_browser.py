@@ -1,4 +1,4 @@
-"""The report page in a real browser: headless Chromium loads it and says what it saw.
+"""The report pages (a batch's, an eval run's) in a real browser: headless Chromium loads them and says what it saw.
 
 A copy of the page gets ``browser_check.js`` injected; it waits for every audio element and
 image and writes the outcome into the DOM, which ``chromium --dump-dom`` returns. Skipped only
@@ -18,6 +18,8 @@ from pathlib import Path
 import matplotlib.image
 import numpy as np
 import pytest
+
+from tests.report.helpers import assert_numbers_match
 
 CHROMIUM = next(filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))), None)
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
@@ -51,11 +53,22 @@ def test_every_player_loads_every_picture_shows_and_the_numbers_match(batch):
     assert len(state["audio"]) == 6 and all(a["ok"] and abs(a["duration"] - 4.0) < 0.01 for a in state["audio"])
     assert len(state["images"]) == 4 and all(i["ok"] and i["colours"] > 10 for i in state["images"])
     assert len(state["numbers"]) >= 8
-    for number in state["numbers"]:
-        value = batch["results"]
-        for part in number["key"].split("."):
-            value = value[int(part)] if isinstance(value, list) else value[part]
-        assert number["text"] == f"{value:.{number['digits']}f}", number["key"]
+    assert_numbers_match(state["numbers"], batch["results"])
+    assert len(state["links"]) == 3 and all(link["ok"] for link in state["links"])
+
+
+def test_the_eval_page_shows_the_numbers_of_the_eval_json(eval_run):
+    state = seen(eval_run["report"])
+    assert state["errors"] == [] and state["audio"] == [] and state["images"] == []
+    results = eval_run["results"]
+    shown = {number["key"] for number in state["numbers"]}
+    assert {f"results.{i}.si_sdri" for i in range(len(results["results"]))} <= shown
+    assert {f"summary.{i}.si_sdri_mean" for i in range(len(results["summary"]))} <= shown
+    assert {f"paired.{i}.mean_difference" for i in range(len(results["paired"]))} <= shown and results["paired"]
+    assert any(key.endswith("p_after") for key in shown)
+    assert_numbers_match(state["numbers"], results)
+    tracks = {r["track"] for r in results["results"]}
+    assert len(state["links"]) == len(tracks) == 2 and all(link["ok"] for link in state["links"])
 
 
 def test_the_check_sees_a_broken_player_and_a_blank_picture(batch, tmp_path):

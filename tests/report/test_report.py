@@ -6,6 +6,7 @@ import numpy as np
 
 from tagbox.cli import main
 from tagbox.report import write_report
+from tests.report.helpers import assert_numbers_match, page_numbers
 
 
 def test_report_folder_holds_page_pictures_and_audio(batch):
@@ -19,14 +20,9 @@ def test_report_folder_holds_page_pictures_and_audio(batch):
 
 
 def test_numbers_on_the_page_are_those_of_the_results(batch):
-    page = (batch["report"] / "index.html").read_text()
-    shown = re.findall(r'data-key="([^"]+)" data-digits="(\d)">([^<]+)<', page)
+    shown = page_numbers((batch["report"] / "index.html").read_text())
     assert len(shown) >= 2 * 2 * 2
-    for key, digits, text in shown:
-        value = batch["results"]
-        for part in key.split("."):
-            value = value[int(part)] if isinstance(value, list) else value[part]
-        assert text == f"{value:.{digits}f}", key
+    assert_numbers_match(shown, batch["results"])
 
 
 def test_pictures_are_drawn_and_the_curves_cover_every_step(batch, tmp_path):
@@ -50,3 +46,24 @@ def test_a_report_without_a_finished_file_still_renders(tmp_path, batch):
     (tmp_path / "manifest.json").write_text(json.dumps(results))
     page = write_report(tmp_path / "manifest.json", tmp_path / "r").read_text()
     assert "batch not finished" in page and "<audio" not in page
+
+
+def test_eval_report_shows_every_result_and_links_every_track(eval_run, capsys):
+    page = (eval_run["report"] / "index.html").read_text()
+    results = eval_run["results"]
+    assert json.loads((eval_run["report"] / "results.json").read_text()) == results
+    assert "<audio" not in page and "<img" not in page and "http" not in page
+    shown = page_numbers(page)
+    assert {n["key"] for n in shown} >= {f"results.{i}.p_after" for i, r in enumerate(results["results"]) if "p_after" in r}
+    assert_numbers_match(shown, results)
+    anchors = re.findall(r'href="#([^"]+)"', page)
+    assert len(anchors) == 2 and all(f'id="{anchor}"' in page for anchor in anchors)
+    assert len(re.findall(r"<section class=\"track\"", page)) == 2 and "Paired comparison with mixture" in page
+
+
+def test_eval_report_is_kept_unless_forced(eval_run, capsys):
+    args = [a for a in eval_run["args"] if a != "--json" and not a.endswith("eval.json")]
+    assert main(args) == 1
+    assert capsys.readouterr().err.strip() == f"tagbox: error: {eval_run['report'] / 'index.html'} exists; use --force to overwrite it"
+    assert main([*args, "--force"]) == 0
+    assert capsys.readouterr().out.strip().endswith(f"report {eval_run['report'] / 'index.html'}")
