@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import socket
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import tagbox
 from tagbox.batch.plan import Job
@@ -58,26 +58,36 @@ def connect(ray, address: str | None) -> bool:
     return True
 
 
-def run(todo: Sequence[Job], task: Task, finished: Callable[[Job, dict], None], address: str | None = None, **_) -> None:
+def tasks(address: str | None, function: Callable, calls: Sequence[tuple[Any, tuple]]) -> Iterator[tuple[Any, Any, str | None]]:
+    """``function(*args)`` as one Ray task per ``(key, args)`` call; yields ``(key, result, error)``
+    as tasks finish, ``error`` a line when the task failed for good (retries exhausted, node lost).
+
+    Joins the cluster at ``address`` (a local one when None or ``"local"``) and leaves it at the end;
+    stopping early (Ctrl-C, the caller breaking off) cancels the tasks still queued."""
     ray = import_ray()
     started = connect(ray, address)
     try:
-        remote = ray.remote(num_cpus=1, max_retries=MAX_RETRIES)(attempt)
-        pending = {remote.remote(task, job.absolute()): job for job in todo}
+        remote = ray.remote(num_cpus=1, max_retries=MAX_RETRIES)(function)
+        pending = {remote.remote(*args): key for key, args in calls}
         try:
             while pending:
                 ready, _ = ray.wait(list(pending), num_returns=1)
                 for ref in ready:
-                    job = pending.pop(ref)
+                    key = pending.pop(ref)
                     try:
-                        result = ray.get(ref)
-                    except ray.exceptions.RayError as error:  # retries exhausted, node lost
-                        result = {"status": "failed", "error": f"Ray task failed: {' '.join(str(error).split())[:300]}"}
-                    finished(job, result)
-        except KeyboardInterrupt:
+                        result, error = ray.get(ref), None
+                    except ray.exceptions.RayError as failure:
+                        result, error = None, f"Ray task failed: {' '.join(str(failure).split())[:300]}"
+                    yield key, result, error
+        except BaseException:
             for ref in pending:
                 ray.cancel(ref)  # a KeyboardInterrupt in the task: its group writes clean up
             raise
     finally:
         if started:
             ray.shutdown()
+
+
+def run(todo: Sequence[Job], task: Task, finished: Callable[[Job, dict], None], address: str | None = None, **_) -> None:
+    for job, result, error in tasks(address, attempt, [(job, (task, job.absolute())) for job in todo]):
+        finished(job, result if error is None else {"status": "failed", "error": error})
