@@ -41,6 +41,9 @@ class Estimate:
 Method = Callable[[np.ndarray, int, str, Track], Estimate]
 # Options of a tagbox method that change how it runs, not what it returns (not Separator settings).
 RUNTIME_OPTIONS = ("device", "progress")
+# Options of the eval method itself: ``joint`` estimates all of a track's nameable stems in one
+# optimisation (``Separator.separate_joint``) and scores each, instead of one source at a time.
+METHOD_OPTIONS = ("joint",)
 
 
 @dataclass(frozen=True)
@@ -88,24 +91,29 @@ class MethodSpec:
         The default ensemble (``taggers`` unset) adds the taggers of another vocabulary for a
         source it cannot name, so it can name what any pretrained tagger can.
         """
-        from tagbox.sources import source_tags
-        from tagbox.taggers import TAGGERS
-
-        taggers = self.separator_config().taggers
-        if taggers is None:
-            taggers = [tagger for tagger, config in TAGGERS.items() if config.pretrained]
-        try:
-            return any(source_tags(source, TAGGERS[tagger].vocabulary) for tagger in taggers)
-        except (UnknownNameError, KeyError):
-            return False
+        return nameable(self.separator_config().taggers, source)
 
     def separator_config(self):
         """The :class:`~tagbox.config.SeparatorConfig` of a ``tagbox`` method: its preset (default:
         ``default``) with its options; an option that is no setting is an error naming the settings."""
         from tagbox.config import preset
 
-        options = {k: v for k, v in self.options if k not in RUNTIME_OPTIONS}
+        options = {k: v for k, v in self.options if k not in RUNTIME_OPTIONS + METHOD_OPTIONS}
         return preset(options.pop("preset", "default")).replace(**options)
+
+
+def nameable(taggers: tuple[str, ...] | None, source: str) -> bool:
+    """Whether ``taggers`` (None: the default ensemble, which adds any pretrained tagger's
+    vocabulary for a source it cannot name) have a tag for ``source``."""
+    from tagbox.sources import source_tags
+    from tagbox.taggers import TAGGERS
+
+    if taggers is None:
+        taggers = tuple(tagger for tagger, config in TAGGERS.items() if config.pretrained)
+    try:
+        return any(source_tags(source, TAGGERS[tagger].vocabulary) for tagger in taggers)
+    except (UnknownNameError, KeyError):
+        return False
 
 
 def _separator_defaults() -> dict[str, str]:
@@ -198,14 +206,27 @@ def _oracle_irm() -> Method:
     return run
 
 
-def _tagbox(preset: str | None = None, **options: Any) -> Method:
+def _tagbox(preset: str | None = None, joint: bool = False, **options: Any) -> Method:
     """``tagbox.Separator`` (from a preset when ``preset`` is given), built once per process and
     imported when first used; its own progress bar is off unless the options turn it on.
 
+    With ``joint`` a present source is estimated together with the track's other nameable stems
+    (one joint run per track, reused for each of them); a source asked alone stays alone.
     The mixture goes in as numpy (the Separator moves it to its device) and the estimate comes
     back to the CPU, so a ``device=cuda`` configuration works unchanged."""
     separators = []
     options = {"progress": False, **options}
+    joint_runs: dict[tuple, dict] = {}
+
+    def separate(separator, mixture: np.ndarray, sample_rate: int, source: str, track: Track):
+        together = [name for name in track.stems if nameable(separator.config.taggers, name)] if joint else []
+        if source not in together or len(together) < 2:
+            return separator.separate_tensor(mixture, sample_rate=sample_rate, source=source)
+        key = (track.name, tuple(together))
+        if key not in joint_runs:
+            joint_runs.clear()  # one track at a time: the runner finishes a track before the next
+            joint_runs[key] = separator.separate_joint(mixture, sample_rate=sample_rate, sources=together)
+        return joint_runs[key][source]
 
     def run(mixture: np.ndarray, sample_rate: int, source: str, track: Track) -> Estimate:
         if not separators:
@@ -213,7 +234,7 @@ def _tagbox(preset: str | None = None, **options: Any) -> Method:
 
             separators.append(Separator.from_preset(preset, **options) if preset else Separator(**options))
         separator = separators[0]
-        result = separator.separate_tensor(mixture, sample_rate=sample_rate, source=source)
+        result = separate(separator, mixture, sample_rate, source, track)
         target = result.target.detach().cpu().numpy() if hasattr(result.target, "detach") else result.target
         info = {
             "absent": bool(result.absent),

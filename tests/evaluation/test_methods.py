@@ -116,6 +116,25 @@ def test_tagbox_method_reports_the_separators_verdict(fake_separator):
     assert drums["absent"] is True
 
 
+def test_a_joint_tagbox_method_separates_a_tracks_nameable_stems_once_together(fake_separator, monkeypatch):
+    joint_calls = []
+
+    def separate_joint(self, wav, *, sample_rate, sources):
+        joint_calls.append(list(sources))
+        return {name: self.separate_tensor(wav, sample_rate=sample_rate, source=name) for name in sources}
+
+    monkeypatch.setattr(FakeSeparator, "separate_joint", separate_joint, raising=False)
+    monkeypatch.setattr(FakeSeparator, "config", SimpleNamespace(absent_threshold=0.02, taggers=("mtat-musicnn",)))
+    stems = {"drums": clicks()[None], "guitar": tone()[None], "organ": tone()[None]}  # MTAT has no organ tag
+    track = Track("three", sum(stems.values()), stems, RATE)
+    method = build_method(MethodSpec("tagbox:joint", "tagbox", (("joint", True),)))
+    for source in ("drums", "guitar", "violin"):  # violin: absent here, asked alone
+        method(track.mixture, RATE, source, track)
+    assert joint_calls == [["drums", "guitar"]]
+    assert fake_separator.built == [{"progress": False, "device": "cpu"}], "joint is the method's option, not a setting"
+    assert MethodSpec("tagbox:joint", "tagbox", (("joint", True), ("steps", 3))).separator_config().steps == 3
+
+
 def test_tagbox_method_accepts_a_preset(fake_separator):
     track = two_source_track(tone(), clicks())
     run("tagbox", track, "organ", preset="faithful", steps=5)
