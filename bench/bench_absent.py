@@ -21,7 +21,6 @@ import torch
 from tagbox.evaluation.datasets import detect_layout, load_track, track_sources
 from tagbox.result import target_probability
 from tagbox.separator import Separator
-from tagbox.steering import steered_source
 
 SOURCES = "cello drums electric_guitar flute guitar piano strings synth violin bass".split()
 THRESHOLDS = (0.005, 0.01, 0.02, 0.05, 0.1)
@@ -34,12 +33,7 @@ def main() -> None:
     parser.add_argument("-d", "--device", default="cpu")
     args = parser.parse_args()
     separator = Separator(device=args.device, progress=False)
-    quiet = lambda _: None  # noqa: E731 - warnings about fallback taggers are expected here
-    steered = {
-        source: steered_source(separator.ensemble.naming(source, extend=True, warn=quiet), source, [source],
-                               separator.config.objective, (), device=separator.device, warn=quiet)
-        for source in args.sources
-    }
+    steered = {source: separator.steered(source) for source in args.sources}
     present: dict[str, list[float]] = {s: [] for s in args.sources}
     missing: dict[str, list[float]] = {s: [] for s in args.sources}
     for root in args.roots:

@@ -33,6 +33,9 @@ class MixtureRun:
     after: list[RegionTags] = field(default_factory=list)
     seconds: float = 0.0
 
+    def __post_init__(self) -> None:
+        self.after = self.after or [RegionTags() for _ in self.steered]
+
     def result(
         self, index: int, sample_rate: int, absent_threshold: float, mixture: torch.Tensor | None = None,
         target: torch.Tensor | None = None,
@@ -58,7 +61,6 @@ def run_segments(
     ``steer_piece(piece, index)``; finished regions go to ``sink`` and are tagged into ``run``."""
     start = time.perf_counter()
     used = {tagger_id for s in run.steered for tagger_id in s.targets}
-    run.after = [RegionTags() for _ in run.steered]
 
     def release(offset: int, region: torch.Tensor) -> None:
         sink(offset, region)

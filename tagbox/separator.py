@@ -156,7 +156,7 @@ class Separator:
     ) -> MixtureRun:
         """Steer the mixture read by ``read(offset, count)`` at ``rate``, segment by segment
         (:func:`tagbox.run.run_segments`); finished regions of the estimates go to ``sink``."""
-        steered = [self._steered(name, names) for name in names]
+        steered = [self.steered(name, names) for name in names]
         used = {tagger_id for s in steered for tagger_id in s.targets}
         run = MixtureRun(steered, warnings=[])
         for message in [self.ensemble.short_audio_warning(samples / rate, used),
@@ -186,8 +186,8 @@ class Separator:
             return run_segments(read, samples, rate, run, ensemble=self.ensemble, steer_piece=one_segment,
                                 segment=self.config.segment, overlap=self.config.overlap, sink=sink)
 
-    def _steered(self, source: str, names: Sequence[str]) -> Steered:
-        """Targets of ``source`` for each tagger; the other requested sources count as excluded."""
+    def steered(self, source: str, names: Sequence[str] = ()) -> Steered:
+        """Targets of ``source`` per judging tagger (the default's fallback pair if needed); other ``names`` are excluded."""
         taggers = self.ensemble.naming(source, extend=self.config.taggers is None, warn=self._warn_once)
         return steered_source(taggers, source, names, self.config.objective, self.config.exclude,
                               device=self.device, warn=self._warn_once)

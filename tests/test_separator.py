@@ -188,7 +188,7 @@ def test_a_warning_is_logged_once_per_separator_but_kept_in_every_result(caplog)
 
 def test_judge_rest_adds_the_sources_tags_in_the_rest_pushed_to_zero():
     separator = fast(windows=None)
-    steered = [separator._steered("drums", ["drums"])]
+    steered = [separator.steered("drums", ["drums"])]
     target = steered[0].targets["debug-tiny"]
     tagger = separator.ensemble.taggers[0]
     estimates, rest = torch.rand(1, 1, 16000) - 0.5, torch.rand(1, 16000) - 0.5
@@ -285,7 +285,7 @@ def test_the_default_ensemble_adds_taggers_that_can_name_a_source_it_cannot(capl
     assert "adding jamendo-musicnn, jamendo-fcn" in caplog.text
     assert {t.id for t in separator.ensemble.taggers} >= {"jamendo-musicnn", "jamendo-fcn"}
     assert 0 <= bass.probability_before <= 1
-    steered = separator._steered("drums", ["drums"])
+    steered = separator.steered("drums", ["drums"])
     assert set(steered.targets) == {"mtat-musicnn", "mtat-fcn"}
 
 

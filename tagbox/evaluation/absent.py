@@ -12,11 +12,9 @@ Separator's ``absent`` flag, set when the target-tag probability stays under its
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 import numpy as np
 
-from tagbox.evaluation.summary import OVERALL
+from tagbox.evaluation.summary import OVERALL, by_source_and_method
 
 VERDICT = "absent"
 
@@ -27,11 +25,7 @@ def _rate(count: int, total: int) -> float | None:
 
 def absent_summary(records: list[dict], methods: list[str]) -> list[dict]:
     """One row per (source, method) with a verdict, then one ``overall`` row per method."""
-    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    for record in records:
-        if VERDICT in record:
-            groups[(record["source"], record["method"])].append(record)
-            groups[(OVERALL, record["method"])].append(record)
+    groups = by_source_and_method([record for record in records if VERDICT in record])
     sources = sorted({source for source, _ in groups} - {OVERALL}) + [OVERALL]
     rows = []
     for method in methods:

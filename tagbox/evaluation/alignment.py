@@ -21,7 +21,7 @@ import torch
 from tagbox.latents import NMFLatent
 from tagbox.metrics import si_sdr
 from tagbox.separator import Separator
-from tagbox.steering import steer, steered_source, steering_loss
+from tagbox.steering import steer, steering_loss
 
 STARTS = ("oracle", "blind")
 
@@ -75,9 +75,7 @@ def check_alignment(
     peak = mono.abs().max()
     names = list(stems)
     references = [torch.as_tensor(stems[name], dtype=torch.float32, device=device) / peak for name in names]
-    taggers = separator.ensemble.naming(source, extend=separator.config.taggers is None, warn=lambda _: None)
-    steered = [steered_source(taggers, source, [source], separator.config.objective, separator.config.exclude,
-                              device=device, warn=lambda _: None)]
+    steered = [separator.steered(source)]
     reference = stems[source]
     floor = si_sdr(reference, mixture)
 

@@ -70,13 +70,19 @@ def seed_spread(group: list[dict], key: str = "si_sdri") -> float | None:
     return float(np.std(means, ddof=1)) if len(means) > 1 else None
 
 
-def summarize(records: list[dict], methods: list[str]) -> list[dict]:
-    """One row per (source, method), then one ``overall`` row per method over all stems and seeds."""
-    records = present(records)
+def by_source_and_method(records: list[dict]) -> dict[tuple[str, str], list[dict]]:
+    """Records grouped by (source, method), each also counted under (``overall``, method)."""
     groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for record in records:
         groups[(record["source"], record["method"])].append(record)
         groups[(OVERALL, record["method"])].append(record)
+    return groups
+
+
+def summarize(records: list[dict], methods: list[str]) -> list[dict]:
+    """One row per (source, method), then one ``overall`` row per method over all stems and seeds."""
+    records = present(records)
+    groups = by_source_and_method(records)
     counts = defaultdict(int)
     for record in records:
         counts[record["source"]] += 1
