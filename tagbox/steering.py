@@ -63,6 +63,22 @@ def steered_source(
     return Steered(source, targets)
 
 
+def hearing(ensemble: TaggerEnsemble, rate: int, steered: list[Steered]) -> Callable[[torch.Tensor], torch.Tensor]:
+    """``hear(clips (B, samples) at rate) -> (sources, B)``: each steered source's target
+    probability in each clip, every window heard (no random draw), forward only. What a latent
+    may ask about its pieces before the first step."""
+    used = {tagger_id for s in steered for tagger_id in s.targets}
+
+    def hear(clips: torch.Tensor) -> torch.Tensor:
+        probs = ensemble.probabilities(clips, rate, used)
+        return torch.stack([
+            torch.stack([target.probability(probs[tagger_id]) for tagger_id, target in s.targets.items()]).mean(0)
+            for s in steered
+        ])
+
+    return hear
+
+
 def steering_loss(
     ensemble: TaggerEnsemble,
     estimates: torch.Tensor,
@@ -163,7 +179,8 @@ def steer_segment(
     peak = mono.abs().max()
     if peak <= 0:
         return torch.zeros(len(steered), *piece.shape, device=piece.device)
-    latent = space(mono / peak, rate, options, model=model, sources=len(steered), seed=seed).to(piece.device)
+    latent = space(mono / peak, rate, options, model=model, sources=len(steered), seed=seed,
+                   hear=hearing(ensemble, rate, steered)).to(piece.device)
     rng = torch.Generator(device="cpu").manual_seed(seed + segment_index)
 
     def loss(estimates: torch.Tensor, rest: torch.Tensor | None) -> tuple[torch.Tensor, float]:

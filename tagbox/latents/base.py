@@ -3,7 +3,9 @@
 A space is one class (a :class:`LatentSpace` with a frozen ``Options`` dataclass) plus one entry
 in :data:`tagbox.latents.LATENTS`. The Separator loads the space's model once
 (:meth:`LatentSpace.load_model`) and builds one space per steered segment as
-``Space(mixture, sample_rate, options, model=..., sources=..., seed=...)``.
+``Space(mixture, sample_rate, options, model=..., sources=..., seed=..., hear=...)``, where
+``hear`` tells what the taggers hear of each source in any clips (forward only), for a space
+that starts from it.
 """
 
 from __future__ import annotations

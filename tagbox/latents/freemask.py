@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from tagbox.latents.base import GainOptions, MaskedLatent, gain_logit
+from tagbox.latents.labelling import Hear
 from tagbox.masks import STFT
 
 
@@ -31,7 +32,7 @@ class FreeMaskLatent(MaskedLatent):
     band = (6000.0, 8000.0)
 
     def __init__(self, mixture: torch.Tensor, sample_rate: int, options: FreeMaskOptions, *,
-                 model: None = None, sources: int = 1, seed: int = 0):
+                 model: None = None, sources: int = 1, seed: int = 0, hear: Hear | None = None):
         stft = STFT(self.n_fft, self.hop_length, device=mixture.device)
         super().__init__(mixture, [stft])
         freqs = stft.frequencies(sample_rate)

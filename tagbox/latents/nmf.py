@@ -10,22 +10,35 @@ from torch import nn
 
 from tagbox.errors import TagboxError
 from tagbox.latents.base import GainOptions, MaskedLatent, gain_logit
+from tagbox.latents.labelling import Hear, component_evidence, start_logits
 from tagbox.masks import STFT
 from tagbox.nmf import kl_nmf
-from tagbox.settings import flag
+from tagbox.settings import choice, flag
+
+STARTS = ("flat", "tagged")
 
 
 @dataclass(frozen=True)
 class NMFOptions(GainOptions):
-    """The dictionary's size and how often along the segment a component's gain may change.
+    """The dictionary's size, how often along the segment a component's gain may change, and
+    where the gains start.
 
-    ``init_gain`` is the starting gain of a single source; several sources start equal."""
+    ``start='flat'``: ``init_gain`` for a single source, several sources equal. ``'tagged'``:
+    each component's gains from what the taggers hear in it before any step
+    (:mod:`tagbox.latents.labelling`), ``sigmoid(slope * evidence + offset)`` for one source.
+    """
 
     components: int = field(default=32, metadata=flag("--components", "NMF components", type=int))
     time_knots: int = 1  # gains per component along the segment, linearly interpolated
+    start: str = field(default="flat", metadata=flag(
+        "--start", "where the gains start: flat (init_gain) or tagged (from what the taggers hear in each component)"))
+    start_slope: float = 1.0
+    start_offset: float = 0.0
+    removal_weight: float = 10.0
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        choice("start", self.start, STARTS)
         for name in ("components", "time_knots"):
             if getattr(self, name) < 1:
                 raise TagboxError(f"{name} must be at least 1, got {getattr(self, name)}")
@@ -46,16 +59,28 @@ class NMFLatent(MaskedLatent):
     hop_length = 512
 
     def __init__(self, mixture: torch.Tensor, sample_rate: int, options: NMFOptions, *,
-                 model: None = None, sources: int = 1, seed: int = 0):
+                 model: None = None, sources: int = 1, seed: int = 0, hear: Hear | None = None):
         super().__init__(mixture, [STFT(self.n_fft, self.hop_length, device=mixture.device)])
         W, H = kl_nmf(self.reference_specs[0].abs(), options.components, seed=seed)
         self.register_buffer("W", W)
         self.register_buffer("H", H)
         self.register_buffer("full", W @ H + 1e-8)
         logits = torch.zeros(sources + 1, options.components, options.time_knots, device=mixture.device)
-        if sources == 1:
+        if options.start == "tagged":
+            if hear is None:
+                raise TagboxError("the tagged start needs the taggers (hear)")
+            evidence = component_evidence(self.components(), mixture, hear, removal_weight=options.removal_weight)
+            logits[:] = start_logits(evidence, slope=options.start_slope, offset=options.start_offset)[..., None]
+        elif sources == 1:
             logits[0] = gain_logit(options.init_gain)
         self.gain_logits = nn.Parameter(logits)
+
+    @torch.no_grad()
+    def components(self) -> torch.Tensor:
+        """Each component's part of the reference, ``(K, samples)``; they sum to it."""
+        stft, spec = self.stfts[0], self.reference_specs[0]
+        masks = self.W.T[:, :, None] * self.H[:, None, :] / self.full
+        return stft.inverse(masks * spec, self.length)
 
     def gains(self) -> torch.Tensor:
         """Per-source component gains ``(sources, K, frames)``, interpolated between time knots."""

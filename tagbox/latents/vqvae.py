@@ -12,6 +12,7 @@ from tagbox import generators
 from tagbox.errors import TagboxError
 from tagbox.generators.codebook import CODEBOOK_POLICIES
 from tagbox.latents.base import LatentOptions, MaskedLatent
+from tagbox.latents.labelling import Hear
 from tagbox.masks import STFT, ratio_mask
 from tagbox.settings import choice, flag, int_list
 
@@ -52,7 +53,7 @@ class VQVAELatent(MaskedLatent):
     default_steps = 100
 
     def __init__(self, mixture: torch.Tensor, sample_rate: int, options: VQVAEOptions, *,
-                 model: nn.Module, sources: int = 1, seed: int = 0):
+                 model: nn.Module, sources: int = 1, seed: int = 0, hear: Hear | None = None):
         self.__dict__["generator"] = model  # frozen and shared: not a submodule of this space
         hop = model.hop_length(options.level)
         length = mixture.shape[-1]

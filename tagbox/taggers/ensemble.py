@@ -112,7 +112,8 @@ class TaggerEnsemble:
 
     @torch.no_grad()
     def probabilities(self, mono: torch.Tensor, rate: int, tagger_ids: Iterable[str] | None = None) -> dict[str, torch.Tensor]:
-        """Each tagger's probabilities ``(tags,)``, the mean over every window of ``mono (samples,)``."""
+        """Each tagger's probabilities ``(tags,)``, the mean over every window of ``mono (samples,)``;
+        for clips ``(clips, samples)``, ``(clips, tags)``."""
         wanted = set(self.ids if tagger_ids is None else tagger_ids)
         audio = resample(mono.to(self.device), rate, SAMPLE_RATE)
         wrap = self.short_audio == "wrap"

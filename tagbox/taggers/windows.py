@@ -36,7 +36,8 @@ def wrap_to_windows(x: torch.Tensor, input_length: int) -> torch.Tensor:
 
 
 def predict(tagger: Tagger, wav16k: torch.Tensor | np.ndarray, wrap: bool = False) -> torch.Tensor:
-    """Mean tag probabilities over the windows of a mono 16 kHz waveform (N,) -> (len(tags),).
+    """Mean tag probabilities over the windows of mono 16 kHz audio: ``(samples,) -> (tags,)``,
+    or clip by clip ``(clips, samples) -> (clips, tags)``, the clips' windows batched together.
 
     With ``wrap`` the audio is repeated to fill its last window (:func:`wrap_to_windows`)
     instead of zero-padded, as the reference does. Differentiable with respect to ``wav16k``;
@@ -44,9 +45,9 @@ def predict(tagger: Tagger, wav16k: torch.Tensor | np.ndarray, wrap: bool = Fals
     """
     device = tagger.spec_bn.running_mean.device
     wav = torch.as_tensor(wav16k, dtype=torch.float32, device=device)
-    if wav.dim() != 1:
-        raise AudioError(f"predict takes a mono waveform of shape (samples,), got {tuple(wav.shape)}")
+    if wav.dim() not in (1, 2):
+        raise AudioError(f"predict takes mono audio, (samples,) or (clips, samples), got {tuple(wav.shape)}")
     windows = frame(wrap_to_windows(wav, tagger.input_length) if wrap else wav, tagger.input_length)
     per_batch = max(1, _BATCH_SAMPLES // tagger.input_length)
-    return torch.cat([tagger(batch) for batch in windows.split(per_batch)]).mean(0)
-
+    probs = torch.cat([tagger(batch) for batch in windows.reshape(-1, tagger.input_length).split(per_batch)])
+    return probs.reshape(*windows.shape[:-1], -1).mean(-2)

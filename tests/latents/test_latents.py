@@ -23,7 +23,7 @@ from tests.test_separator import music
 
 @dataclass(frozen=True)
 class ScaleOptions(LatentOptions):
-    start: float = field(default=0.5, metadata=flag("--start", "starting scale", type=float))
+    scale: float = field(default=0.5, metadata=flag("--scale", "starting scale", type=float))
 
 
 class ScaleLatent(MaskedLatent):
@@ -33,9 +33,9 @@ class ScaleLatent(MaskedLatent):
     default_lr = 0.5
     default_steps = 2
 
-    def __init__(self, mixture, sample_rate, options, *, model=None, sources=1, seed=0):
+    def __init__(self, mixture, sample_rate, options, *, model=None, sources=1, seed=0, hear=None):
         super().__init__(mixture, [STFT(512, device=mixture.device)])
-        self.logit = nn.Parameter(torch.tensor(gain_logit(options.start), device=mixture.device))
+        self.logit = nn.Parameter(torch.tensor(gain_logit(options.scale), device=mixture.device))
 
     def masks(self):
         return [torch.sigmoid(self.logit).expand(self.reference_specs[0].shape)[None]]
@@ -48,7 +48,7 @@ def scale(monkeypatch):
 
 def test_a_registered_latent_separates_with_its_own_settings(scale):
     x = music(16000, 1.0, channels=2)
-    still = Separator(latent="scale", start=0.25, taggers="debug-tiny", steps=1, lr=1e-9, progress=False)
+    still = Separator(latent="scale", scale=0.25, taggers="debug-tiny", steps=1, lr=1e-9, progress=False)
     torch.testing.assert_close(still.separate_tensor(x, sample_rate=16000, source="drums").target, 0.25 * x, atol=1e-5, rtol=1e-4)
     steered = Separator(latent="scale", taggers="debug-tiny", progress=False)
     assert steered.name == "scale" and steered.steps == 2 and steered.config.latent_options == ScaleOptions()
@@ -59,17 +59,17 @@ def test_a_registered_latent_separates_with_its_own_settings(scale):
 
 
 def test_a_registered_latents_settings_are_refused_by_the_others(scale):
-    with pytest.raises(TagboxError, match=r"^start \(--start\) is a setting of the scale latent; the nmf latent does not take it$"):
-        Separator(start=0.3, taggers="debug-tiny")
-    assert SeparatorConfig().replace(latent="scale", start=0.3).latent_options == ScaleOptions(0.3)
+    with pytest.raises(TagboxError, match=r"^scale \(--scale\) is a setting of the scale latent; the nmf latent does not take it$"):
+        Separator(scale=0.3, taggers="debug-tiny")
+    assert SeparatorConfig().replace(latent="scale", scale=0.3).latent_options == ScaleOptions(0.3)
 
 
 def test_a_registered_latents_flags_reach_the_cli(scale, tmp_path, capsys):
-    assert build_parser().parse_args(["separate", "x.wav", "-s", "drums", "--start", "0.3"]).start == 0.3
+    assert build_parser().parse_args(["separate", "x.wav", "-s", "drums", "--scale", "0.3"]).scale == 0.3
     song = tmp_path / "song.wav"
     sf.write(song, music(16000, 1.0).T.numpy(), 16000, subtype="FLOAT")
     out = tmp_path / "out"
-    assert main(["separate", str(song), "-s", "drums", "--latent", "scale", "--start", "0.25", "--steps", "1", "--lr", "1e-9",
+    assert main(["separate", str(song), "-s", "drums", "--latent", "scale", "--scale", "0.25", "--steps", "1", "--lr", "1e-9",
                  "--tagger", "debug-tiny", "--float32", "-o", str(out)]) == 0
     target, _ = sf.read(out / "scale" / "song" / "drums.wav")
     np.testing.assert_allclose(target, 0.25 * music(16000, 1.0)[0].numpy(), atol=1e-4)

@@ -1,5 +1,7 @@
+import pytest
 import torch
 
+from tagbox.errors import TagboxError, UnknownNameError
 from tagbox.latents import NMFLatent, NMFOptions
 from tests.test_separator import music
 
@@ -20,3 +22,39 @@ def test_time_knots_let_a_components_gain_change_along_the_segment():
 def test_several_sources_start_as_an_even_split_whatever_the_starting_gain():
     space = NMFLatent(music(16000, 1.0)[0], 16000, NMFOptions(components=4, init_gain=0.3), sources=2)
     torch.testing.assert_close(space.gains(), torch.full((2, 4, space.H.shape[-1]), 1 / 3))
+
+
+def _low_band_hearing(rate: int):
+    """A fake hear(): a source that is 'heard' in proportion to the clip's energy below 1 kHz."""
+    def hear(clips: torch.Tensor) -> torch.Tensor:
+        spec = torch.fft.rfft(clips).abs() ** 2
+        low = spec[:, : clips.shape[-1] * 1000 // rate].sum(-1)
+        return (0.05 + 0.9 * low / (spec.sum(-1) + 1e-9))[None]
+    return hear
+
+
+def test_components_sum_to_the_reference():
+    space = NMFLatent(music(16000, 1.0)[0], 16000, NMFOptions(components=4))
+    parts = space.components()
+    assert parts.shape == (4, space.length)
+    torch.testing.assert_close(parts.sum(0), space.reference, atol=1e-4, rtol=0)
+
+
+def test_tagged_start_gives_the_components_the_taggers_hear_as_the_source_the_larger_gains():
+    rate = 16000
+    t = torch.arange(rate) / rate
+    mono = torch.sin(2 * torch.pi * 220 * t) * (t < 0.5) + 0.7 * torch.sin(2 * torch.pi * 3000 * t) * (t >= 0.5)
+    space = NMFLatent(mono, rate, NMFOptions(components=2, start="tagged"), hear=_low_band_hearing(rate))
+    gains = space.gains()[0, :, 0]
+    parts = space.components()
+    low_share = [float(torch.fft.rfft(p).abs()[:1000].pow(2).sum() / torch.fft.rfft(p).abs().pow(2).sum()) for p in parts]
+    low, high = (0, 1) if low_share[0] > low_share[1] else (1, 0)
+    assert gains[low] > 0.7 and gains[high] < 0.3
+    assert 0 < gains.min() and gains.max() < 1  # soft: the refinement can still move every gain
+
+
+def test_tagged_start_needs_the_taggers_and_an_unknown_start_is_refused():
+    with pytest.raises(TagboxError, match="needs the taggers"):
+        NMFLatent(music(16000, 1.0)[0], 16000, NMFOptions(components=2, start="tagged"))
+    with pytest.raises(UnknownNameError, match="unknown start 'oracle'; choose from flat, tagged"):
+        NMFOptions(start="oracle")

@@ -56,8 +56,13 @@ def test_predict_is_the_mean_over_windows_and_differentiable():
     assert wav.grad.shape == (40000,) and wav.grad.abs().sum() > 0
 
 
-def test_predict_accepts_numpy_and_rejects_multichannel():
+def test_predict_accepts_numpy_and_tags_a_batch_clip_by_clip():
     tagger = build_tagger("debug-tiny")
     assert predict(tagger, np.zeros(100, dtype=np.float64)).shape == (50,)
+    clips = torch.randn(3, 20000) * 0.1
+    batched = predict(tagger, clips, wrap=True)
+    assert batched.shape == (3, 50)
+    for clip, probs in zip(clips, batched):
+        torch.testing.assert_close(probs, predict(tagger, clip, wrap=True))
     with pytest.raises(AudioError, match="mono"):
-        predict(tagger, torch.zeros(2, 16000))
+        predict(tagger, torch.zeros(2, 2, 16000))

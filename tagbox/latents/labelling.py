@@ -1,0 +1,48 @@
+"""Forward-only labelling of a decomposition: how much each component sounds like each source.
+
+Steering every gain from one flat start lets the taggers pick a caricature of the source: a few
+components that raise its tags most (``shared/research/probe-turn2.md``). Here the taggers only
+listen, twice per component: to the component alone, and to the mixture without it. A component
+that sounds more like the source than the mixture does, and whose removal makes the mixture
+sound less like it, is likely part of it; the two log-odds differences are summed into one
+evidence per source and component, and a soft start (never 0 or 1) is made from it, so that the
+refinement that follows can still move every gain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+# hear(clips (B, samples)) -> (sources, B): each source's target probability in each clip.
+Hear = Callable[[torch.Tensor], torch.Tensor]
+
+# Start logits stay within +-BOUND (gains 0.05..0.95): still soft enough for a refinement to
+# move, and the clipped evidence cost 0.02 dB on the dev sets' forward-only estimates.
+BOUND = 3.0
+
+
+def _logit(p: torch.Tensor) -> torch.Tensor:
+    p = p.clamp(1e-6, 1 - 1e-6)
+    return p.log() - (-p).log1p()
+
+
+@torch.no_grad()
+def component_evidence(components: torch.Tensor, mixture: torch.Tensor, hear: Hear, *,
+                       removal_weight: float) -> torch.Tensor:
+    """Evidence ``(sources, K)`` that each of ``components (K, samples)`` (summing to
+    ``mixture (samples,)``) belongs to each source, in log-odds: alone vs the mixture, plus
+    ``removal_weight`` times the mixture vs the mixture without the component (one component of
+    many changes the mixture's tags little, hence the weight)."""
+    whole = _logit(hear(mixture[None]))
+    alone = _logit(hear(components)) - whole
+    removed = whole - _logit(hear(mixture[None] - components))
+    return alone + removal_weight * removed
+
+
+def start_logits(evidence: torch.Tensor, *, slope: float, offset: float) -> torch.Tensor:
+    """Gain logits ``(sources + 1, K)`` for a softmax over the sources and the rest (last, at 0):
+    for one source its gain is ``sigmoid(slope * evidence + offset)``, within +-:data:`BOUND`."""
+    logits = (slope * evidence + offset).clamp(-BOUND, BOUND)
+    return torch.cat([logits, torch.zeros_like(logits[:1])])

@@ -1,0 +1,29 @@
+import torch
+
+from tagbox.latents.labelling import BOUND, component_evidence, start_logits
+
+
+def test_evidence_is_alone_vs_whole_plus_weighted_whole_vs_without():
+    probabilities = {}
+
+    def hear(clips: torch.Tensor) -> torch.Tensor:  # probability = first sample, one source
+        probabilities.setdefault("calls", []).append(clips.shape[0])
+        return clips[:, 0][None]
+
+    mixture = torch.tensor([0.5, 0.0])
+    components = torch.tensor([[0.4, 0.0], [0.1, 0.0]])
+    evidence = component_evidence(components, mixture, hear, removal_weight=2.0)
+    logit = lambda p: torch.log(torch.tensor(p) / (1 - torch.tensor(p)))  # noqa: E731
+    expected = [logit(0.4) - logit(0.5) + 2 * (logit(0.5) - logit(0.1)),
+                logit(0.1) - logit(0.5) + 2 * (logit(0.5) - logit(0.4))]
+    torch.testing.assert_close(evidence[0], torch.stack(expected))
+    assert evidence[0, 0] > 0 > evidence[0, 1]
+
+
+def test_start_logits_put_the_rest_last_at_zero_so_one_source_gets_a_sigmoid():
+    evidence = torch.tensor([[-2.0, 0.0, 3.0, 50.0]])
+    logits = start_logits(evidence, slope=0.5, offset=1.0)
+    assert logits.shape == (2, 4) and (logits[1] == 0).all()
+    expected = torch.sigmoid((0.5 * evidence[0] + 1.0).clamp(-BOUND, BOUND))
+    torch.testing.assert_close(torch.softmax(logits, 0)[0], expected)
+    assert expected[-1] < 0.96  # bounded: never a gain the refinement cannot move
