@@ -67,6 +67,12 @@ class LatentSpace(nn.Module, ABC):
         """The frozen model every segment's space shares, loaded once per Separator."""
         return None
 
+    @classmethod
+    def starts_separated(cls, options: LatentOptions) -> bool:
+        """Whether the space's start is already an estimate of the source (so 0 steps is a
+        separation, not the unsteered mixture)."""
+        return False
+
     @staticmethod
     def working_rate(input_rate: int, model: nn.Module | None) -> int:
         """Sample rate the space works at; masks on the mixture work at the input's own rate."""

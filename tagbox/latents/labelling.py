@@ -6,7 +6,8 @@ listen, twice per component: to the component alone, and to the mixture without 
 that sounds more like the source than the mixture does, and whose removal makes the mixture
 sound less like it, is likely part of it; the two log-odds differences are summed into one
 evidence per source and component, and a soft start (never 0 or 1) is made from it, so that the
-refinement that follows can still move every gain.
+refinement that follows can still move every gain. On both dev sets (96 stems, one NMF seed) the
+start alone scores +2.3 dB SI-SDRi with the raw evidence and +3.0 standardised per segment.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import torch
 Hear = Callable[[torch.Tensor], torch.Tensor]
 
 # Start logits stay within +-BOUND (gains 0.05..0.95): still soft enough for a refinement to
-# move, and the clipped evidence cost 0.02 dB on the dev sets' forward-only estimates.
+# move; clipping cost 0.02 dB on the dev sets' forward-only estimates.
 BOUND = 3.0
 
 
@@ -42,7 +43,14 @@ def component_evidence(components: torch.Tensor, mixture: torch.Tensor, hear: He
 
 
 def start_logits(evidence: torch.Tensor, *, slope: float, offset: float) -> torch.Tensor:
-    """Gain logits ``(sources + 1, K)`` for a softmax over the sources and the rest (last, at 0):
-    for one source its gain is ``sigmoid(slope * evidence + offset)``, within +-:data:`BOUND`."""
-    logits = (slope * evidence + offset).clamp(-BOUND, BOUND)
+    """Gain logits ``(sources + 1, K)`` for a softmax over the sources and the rest (last, at 0).
+
+    Each source's evidence is standardised over the components (minus its median, over its
+    spread): how strongly the taggers separate the components differs by source and track
+    (drums clearly, strings barely), and only the ranking and its contrast carry over. For one
+    source a component's gain is ``sigmoid(slope * standardised + offset)``, within +-:data:`BOUND`.
+    """
+    centred = evidence - evidence.median(-1, keepdim=True).values
+    standard = centred / (evidence.std(-1, keepdim=True) + 1e-6)
+    logits = (slope * standard + offset).clamp(-BOUND, BOUND)
     return torch.cat([logits, torch.zeros_like(logits[:1])])

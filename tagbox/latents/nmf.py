@@ -25,15 +25,16 @@ class NMFOptions(GainOptions):
 
     ``start='flat'``: ``init_gain`` for a single source, several sources equal. ``'tagged'``:
     each component's gains from what the taggers hear in it before any step
-    (:mod:`tagbox.latents.labelling`), ``sigmoid(slope * evidence + offset)`` for one source.
+    (:mod:`tagbox.latents.labelling`), ``sigmoid(slope * standardised evidence + offset)``
+    for one source.
     """
 
     components: int = field(default=32, metadata=flag("--components", "NMF components", type=int))
     time_knots: int = 1  # gains per component along the segment, linearly interpolated
     start: str = field(default="flat", metadata=flag(
         "--start", "where the gains start: flat (init_gain) or tagged (from what the taggers hear in each component)"))
-    start_slope: float = 1.0
-    start_offset: float = 0.0
+    start_slope: float = 1.5
+    start_offset: float = -1.0
     removal_weight: float = 10.0
 
     def __post_init__(self) -> None:
@@ -74,6 +75,10 @@ class NMFLatent(MaskedLatent):
         elif sources == 1:
             logits[0] = gain_logit(options.init_gain)
         self.gain_logits = nn.Parameter(logits)
+
+    @classmethod
+    def starts_separated(cls, options: NMFOptions) -> bool:
+        return options.start == "tagged"
 
     @torch.no_grad()
     def components(self) -> torch.Tensor:

@@ -20,10 +20,12 @@ def test_evidence_is_alone_vs_whole_plus_weighted_whole_vs_without():
     assert evidence[0, 0] > 0 > evidence[0, 1]
 
 
-def test_start_logits_put_the_rest_last_at_zero_so_one_source_gets_a_sigmoid():
-    evidence = torch.tensor([[-2.0, 0.0, 3.0, 50.0]])
+def test_start_logits_standardise_each_sources_evidence_and_put_the_rest_last_at_zero():
+    evidence = torch.tensor([[-2.0, 0.0, 3.0, 50.0], [1.0, 2.0, 3.0, 4.0]])
     logits = start_logits(evidence, slope=0.5, offset=1.0)
-    assert logits.shape == (2, 4) and (logits[1] == 0).all()
-    expected = torch.sigmoid((0.5 * evidence[0] + 1.0).clamp(-BOUND, BOUND))
-    torch.testing.assert_close(torch.softmax(logits, 0)[0], expected)
-    assert expected[-1] < 0.96  # bounded: never a gain the refinement cannot move
+    assert logits.shape == (3, 4) and (logits[-1] == 0).all()
+    standard = (evidence[1] - evidence[1].median()) / evidence[1].std()
+    torch.testing.assert_close(logits[1], 0.5 * standard + 1.0)
+    # scale-free: evidence ten times as strong gives the same start
+    torch.testing.assert_close(start_logits(10 * evidence, slope=0.5, offset=1.0), logits)
+    assert logits.abs().max() <= BOUND  # never a gain the refinement cannot move
