@@ -13,6 +13,7 @@ start alone scores +2.3 dB SI-SDRi with the raw evidence and +3.0 standardised p
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 
@@ -29,17 +30,27 @@ def _logit(p: torch.Tensor) -> torch.Tensor:
     return p.log() - (-p).log1p()
 
 
-@torch.no_grad()
-def component_evidence(components: torch.Tensor, mixture: torch.Tensor, hear: Hear, *,
-                       removal_weight: float) -> torch.Tensor:
-    """Evidence ``(sources, K)`` that each of ``components (K, samples)`` (summing to
-    ``mixture (samples,)``) belongs to each source, in log-odds: alone vs the mixture, plus
-    ``removal_weight`` times the mixture vs the mixture without the component (one component of
-    many changes the mixture's tags little, hence the weight)."""
-    whole = _logit(hear(mixture[None]))
-    alone = _logit(hear(components)) - whole
-    removed = whole - _logit(hear(mixture[None] - components))
-    return alone + removal_weight * removed
+@dataclass
+class Heard:
+    """What the taggers hear of each source ``(sources, ...)``: in the whole mixture, in each
+    component alone, and in the mixture without each component."""
+
+    whole: torch.Tensor
+    alone: torch.Tensor
+    without: torch.Tensor
+
+    @classmethod
+    @torch.no_grad()
+    def listen(cls, components: torch.Tensor, mixture: torch.Tensor, hear: Hear) -> "Heard":
+        """Hear ``components (K, samples)``, which sum to ``mixture (samples,)``."""
+        return cls(whole=hear(mixture[None]), alone=hear(components), without=hear(mixture[None] - components))
+
+    def evidence(self, *, removal_weight: float) -> torch.Tensor:
+        """Evidence ``(sources, K)`` that each component belongs to each source, in log-odds: the
+        component alone vs the mixture, plus ``removal_weight`` times the mixture vs the mixture
+        without it (one component of many changes the mixture's tags little, hence the weight)."""
+        whole = _logit(self.whole)
+        return (_logit(self.alone) - whole) + removal_weight * (whole - _logit(self.without))
 
 
 def start_logits(evidence: torch.Tensor, *, slope: float, offset: float) -> torch.Tensor:

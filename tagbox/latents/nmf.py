@@ -10,7 +10,7 @@ from torch import nn
 
 from tagbox.errors import TagboxError
 from tagbox.latents.base import GainOptions, MaskedLatent, gain_logit
-from tagbox.latents.labelling import Hear, component_evidence, start_logits
+from tagbox.latents.labelling import Hear, Heard, start_logits
 from tagbox.masks import STFT
 from tagbox.nmf import kl_nmf
 from tagbox.settings import choice, flag
@@ -70,7 +70,8 @@ class NMFLatent(MaskedLatent):
         if options.start == "tagged":
             if hear is None:
                 raise TagboxError("the tagged start needs the taggers (hear)")
-            evidence = component_evidence(self.components(), mixture, hear, removal_weight=options.removal_weight)
+            heard = Heard.listen(self.components(), mixture, hear)
+            evidence = heard.evidence(removal_weight=options.removal_weight)
             logits[:] = start_logits(evidence, slope=options.start_slope, offset=options.start_offset)[..., None]
         elif sources == 1:
             logits[0] = gain_logit(options.init_gain)

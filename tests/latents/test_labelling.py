@@ -1,10 +1,10 @@
 import torch
 
-from tagbox.latents.labelling import BOUND, component_evidence, start_logits
+from tagbox.latents.labelling import BOUND, Heard, start_logits
 
 
 def test_evidence_is_alone_vs_whole_plus_weighted_whole_vs_without():
-    probabilities = {}
+    probabilities: dict[str, list[int]] = {}
 
     def hear(clips: torch.Tensor) -> torch.Tensor:  # probability = first sample, one source
         probabilities.setdefault("calls", []).append(clips.shape[0])
@@ -12,7 +12,9 @@ def test_evidence_is_alone_vs_whole_plus_weighted_whole_vs_without():
 
     mixture = torch.tensor([0.5, 0.0])
     components = torch.tensor([[0.4, 0.0], [0.1, 0.0]])
-    evidence = component_evidence(components, mixture, hear, removal_weight=2.0)
+    heard = Heard.listen(components, mixture, hear)
+    assert probabilities["calls"] == [1, 2, 2]  # the mixture, each component, the mixture without each
+    evidence = heard.evidence(removal_weight=2.0)
     logit = lambda p: torch.log(torch.tensor(p) / (1 - torch.tensor(p)))  # noqa: E731
     expected = [logit(0.4) - logit(0.5) + 2 * (logit(0.5) - logit(0.1)),
                 logit(0.1) - logit(0.5) + 2 * (logit(0.5) - logit(0.4))]
