@@ -88,7 +88,7 @@ class SeparatorConfig:
     def resolved_steps_lr(self) -> tuple[int, float]:
         """Steps and learning rate, the latent's own where unset."""
         space = LATENTS[self.latent]
-        return (space.default_steps if self.steps is None else int(self.steps),
+        return (space.steps_for(self.latent_options) if self.steps is None else int(self.steps),
                 space.default_lr if self.lr is None else float(self.lr))
 
 

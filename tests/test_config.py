@@ -6,7 +6,7 @@ from tagbox.cli import build_parser
 from tagbox.cli.separate import separator_options
 from tagbox.config import PRESETS, SeparatorConfig, preset, settings
 from tagbox.errors import TagboxError, UnknownNameError
-from tagbox.latents import NMFOptions, VQVAEOptions
+from tagbox.latents import NMFLatent, NMFOptions, VQVAEOptions
 from tagbox.separator import Separator
 
 
@@ -91,3 +91,10 @@ def test_zero_steps_are_a_separation_only_from_a_tagged_start():
         SeparatorConfig(steps=0)
     with pytest.raises(TagboxError, match=r"^steps must be at least 0 \(the start itself\), got -1$"):
         SeparatorConfig(steps=-1, latent_options=NMFOptions(start="tagged"))
+
+
+def test_steps_left_unset_follow_the_start():
+    assert SeparatorConfig(latent_options=NMFOptions(start="flat")).resolved_steps_lr()[0] == 150
+    tagged = SeparatorConfig(latent_options=NMFOptions(start="tagged"))
+    assert tagged.resolved_steps_lr()[0] == NMFLatent.tagged_steps
+    assert tagged.replace(steps=7).resolved_steps_lr()[0] == 7

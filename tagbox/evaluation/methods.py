@@ -121,7 +121,7 @@ def _separator_defaults() -> dict[str, str]:
     from tagbox.config import PRESETS
     from tagbox.latents import LATENTS
 
-    defaults = {f"{name}.lr,steps,options": repr((space.default_lr, space.default_steps, space.Options()))
+    defaults = {f"{name}.lr,steps,options": repr((space.default_lr, space.steps_for(space.Options()), space.Options()))
                 for name, space in LATENTS.items()}
     defaults["presets"] = repr(sorted(PRESETS.items()))
     return defaults

@@ -68,6 +68,11 @@ class LatentSpace(nn.Module, ABC):
         return None
 
     @classmethod
+    def steps_for(cls, options: LatentOptions) -> int:
+        """Steps when none are set: the space's own, which may depend on where it starts."""
+        return cls.default_steps
+
+    @classmethod
     def starts_separated(cls, options: LatentOptions) -> bool:
         """Whether the space's start is already an estimate of the source (so 0 steps is a
         separation, not the unsteered mixture)."""

@@ -54,7 +54,8 @@ class NMFLatent(MaskedLatent):
 
     Options = NMFOptions
     default_lr = 0.3
-    default_steps = 150
+    default_steps = 150  # from the flat start
+    tagged_steps = 0  # from the tagged start, which is already an estimate
     joint = True
     n_fft = 2048
     hop_length = 512
@@ -76,6 +77,10 @@ class NMFLatent(MaskedLatent):
         elif sources == 1:
             logits[0] = gain_logit(options.init_gain)
         self.gain_logits = nn.Parameter(logits)
+
+    @classmethod
+    def steps_for(cls, options: NMFOptions) -> int:
+        return cls.tagged_steps if options.start == "tagged" else cls.default_steps
 
     @classmethod
     def starts_separated(cls, options: NMFOptions) -> bool:
