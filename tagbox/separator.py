@@ -165,7 +165,8 @@ class Separator:
                 self._warn_once(message)
                 run.warnings.append(message)
         segments = segment_count(samples, rate, self.config.segment, self.config.overlap)
-        with tqdm(total=segments * self.steps, desc="+".join(names), unit="step",
+        # From a start that is already an estimate (0 steps), progress counts segments instead.
+        with tqdm(total=segments * (self.steps or 1), desc="+".join(names), unit="step" if self.steps else "segment",
                   disable=not self.progress, leave=False) as bar:
             def on_step(index: int, step: int, value: float, probability: float) -> None:
                 record = {"segment": index, "step": step, "loss": value, "probability": probability}
@@ -176,12 +177,15 @@ class Separator:
                     self.callback(record)
 
             def one_segment(piece: torch.Tensor, index: int) -> torch.Tensor:
-                return steer_segment(
+                estimate = steer_segment(
                     piece, rate, steered, space=self.space, options=self.config.latent_options, model=self.model,
                     ensemble=self.ensemble, seed=self.config.seed, segment_index=index, steps=self.steps, lr=self.lr,
                     average=self.config.average, judge_rest=self.config.judge_rest,
                     on_step=lambda *step: on_step(index, *step),
                 )
+                if not self.steps:
+                    bar.update(1)
+                return estimate
 
             return run_segments(read, samples, rate, run, ensemble=self.ensemble, steer_piece=one_segment,
                                 segment=self.config.segment, overlap=self.config.overlap, sink=sink)

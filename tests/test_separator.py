@@ -348,3 +348,13 @@ def test_a_streamed_file_gives_what_the_tensor_api_gives(tmp_path, latent, segme
 def test_streaming_several_sources_needs_the_joint_latent(tmp_path):
     with pytest.raises(TagboxError, match="nmf"):
         fast(latent="mask").stream_file(tmp_path / "unread.wav", sources=["drums", "violin"], sink=print)
+
+
+def test_a_tagged_start_separates_without_a_step_and_counts_segments(capsys):
+    x = music(16000, 2.0)
+    separator = Separator(taggers="debug-tiny", steps=0, start="tagged", components=4, segment=1.0, progress=True)
+    result = separator.separate_tensor(x, sample_rate=16000, source="drums")
+    assert result.history == []
+    assert not torch.allclose(result.target, x, atol=1e-3)  # an estimate, not the mixture
+    torch.testing.assert_close(result.target + result.residual, x)
+    assert "segment" in capsys.readouterr().err
