@@ -5,6 +5,9 @@ Configurations:
 ``default``
     ``Separator()`` as ``tagbox separate`` runs it without options; also run end to end with
     its real step count, so the extrapolation can be checked against a measurement.
+``flat start``, ``tagged start``
+    the ``nmf`` latent from each start (:class:`tagbox.latents.NMFOptions`), each with its own
+    default step count; a configuration of 0 steps is timed end to end only.
 ``musicnn only``
     the default without FCN, the cheaper ensemble of one.
 ``vqvae compact``
@@ -64,6 +67,8 @@ def random_weight_generators() -> Iterator[None]:
 
 CONFIGURATIONS: dict[str, tuple[str, Callable[[], Separator]]] = {
     "default": ("Separator()", lambda: Separator(progress=False)),
+    "flat start": ('Separator(start="flat")', lambda: Separator(start="flat", progress=False)),
+    "tagged start": ('Separator(start="tagged")', lambda: Separator(start="tagged", progress=False)),
     "musicnn only": ('Separator(taggers="mtat-musicnn")',
                      lambda: Separator(taggers="mtat-musicnn", progress=False)),
     "vqvae compact": ('Separator(latent="vqvae", generator="compact")',
@@ -136,6 +141,12 @@ def main() -> None:
             with random_weight_generators():
                 separator = make()
             real_steps = separator.steps
+            if real_steps == 0:  # the start is the estimate: nothing to extrapolate
+                start = (time.perf_counter(), time.process_time())
+                separator.separate_tensor(wav, sample_rate=sample_rate, source=args.source)
+                wall, cpu = time.perf_counter() - start[0], time.process_time() - start[1]
+                print(f"| {name}: {description} | {threads} | 0 | | | | 0 | | {wall:.1f} ({cpu:.1f}) |", flush=True)
+                continue
             timing = timed_run(separator, wav, sample_rate, args.source, args.steps)
             measured = "-"
             if name == "default" and args.end_to_end:
