@@ -66,7 +66,7 @@ def main() -> None:
             track = load_track(root, layout, track_id)
             mono = torch.as_tensor(track.mixture.mean(0))
             peak = mono.abs().max()
-            space = NMFLatent(mono / peak, track.sample_rate, NMFOptions(), seed=args.seed)
+            space = NMFLatent(mono / peak, track.sample_rate, NMFOptions(start="flat"), seed=args.seed)
             parts = space.components()
             clips = {"whole": (mono / peak)[None], "alone": parts, "without": (mono / peak)[None] - parts}
             tags = {name: ensemble.probabilities(audio, track.sample_rate) for name, audio in clips.items()}

@@ -3,8 +3,8 @@
 A search that starts at the answer should stay there. For the ``nmf`` latent the answer within
 reach is the *oracle grouping*: each NMF component given to the stem holding most of its
 energy inside the component's Wiener mask. An objective is aligned when, started there, it
-keeps the oracle's SI-SDRi (loses under 1 dB) and, started blind (every gain at the latent's
-initial value, as ``tagbox separate`` starts), it climbs. The research probe
+keeps the oracle's SI-SDRi (loses under 1 dB) and, started blind (the latent's own start, as
+``tagbox separate`` starts: the tagged start by default, or every gain at ``init_gain``), it climbs. The research probe
 (``shared/research/probe-turn2.md``) found the reference objective drags 17 stems from +7.4 to
 +3.7 dB in 15 steps: its optimum is not the source. This module measures that for any
 Separator configuration, so new objectives can be judged before a full evaluation.
@@ -21,7 +21,7 @@ import torch
 from tagbox.latents import NMFLatent
 from tagbox.metrics import si_sdr
 from tagbox.separator import Separator
-from tagbox.steering import steer, steering_loss
+from tagbox.steering import hearing, steer, steering_loss
 
 STARTS = ("oracle", "blind")
 
@@ -87,7 +87,8 @@ def check_alignment(
     for start, count in steps.items():
         if start not in STARTS:
             raise ValueError(f"unknown start '{start}'; choose from {', '.join(STARTS)}")
-        space = NMFLatent(mono / peak, sample_rate, separator.config.latent_options, seed=separator.config.seed).to(device)
+        space = NMFLatent(mono / peak, sample_rate, separator.config.latent_options, seed=separator.config.seed,
+                          hear=hearing(separator.ensemble, sample_rate, steered)).to(device)
         start_at(space, oracle_components(space, references, names.index(source)) if start == "oracle" else None)
         rng = torch.Generator(device="cpu").manual_seed(separator.config.seed)
         probabilities: list[float] = []

@@ -31,7 +31,7 @@ class NMFOptions(GainOptions):
 
     components: int = field(default=32, metadata=flag("--components", "NMF components", type=int))
     time_knots: int = 1  # gains per component along the segment, linearly interpolated
-    start: str = field(default="flat", metadata=flag(
+    start: str = field(default="tagged", metadata=flag(
         "--start", "where the gains start: flat (init_gain) or tagged (from what the taggers hear in each component)"))
     start_slope: float = 1.5
     start_offset: float = -1.0
@@ -55,7 +55,9 @@ class NMFLatent(MaskedLatent):
     Options = NMFOptions
     default_lr = 0.3
     default_steps = 150  # from the flat start
-    tagged_steps = 0  # from the tagged start, which is already an estimate
+    # From the tagged start, which is already an estimate: on both dev sets (96 stems) 15 steps
+    # lost 0.33 +- 0.31 dB against none (drums +3.2, strings -3.9, violin -2.7).
+    tagged_steps = 0
     joint = True
     n_fft = 2048
     hop_length = 512
