@@ -308,8 +308,8 @@ def test_integer_and_samples_first_arrays_separate_like_their_float_channels_fir
 @pytest.mark.parametrize(
     "options,message",
     [
-        (dict(steps=0), "steps must be at least 1, got 0"),
-        (dict(steps=-1), "steps must be at least 1, got -1"),
+        (dict(start="flat", steps=0), "steps must be at least 1, got 0"),
+        (dict(steps=-1), "steps must be at least 0 (the start itself), got -1"),
         (dict(lr=float("nan")), "must be a positive number, got nan"),
         (dict(lr=float("inf")), "must be a positive number, got inf"),
         (dict(lr=0.0), "must be a positive number, got 0.0"),

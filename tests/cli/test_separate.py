@@ -113,8 +113,8 @@ def write(path, wav, rate=22050):
 @pytest.mark.parametrize(
     "extra,message",
     [
-        (["--steps", "0"], "steps must be at least 1, got 0"),
-        (["--steps", "-1"], "steps must be at least 1, got -1"),
+        (["--start", "flat", "--steps", "0"], "steps must be at least 1, got 0"),
+        (["--steps", "-1"], "steps must be at least 0 (the start itself), got -1"),
         (["--lr", "nan"], "lr (the learning rate) must be a positive number, got nan"),
         (["--lr", "0"], "lr (the learning rate) must be a positive number, got 0.0"),
         (["-d", "cuda"], "device 'cuda' asked for, but CUDA is not available"),
