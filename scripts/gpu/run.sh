@@ -2,7 +2,8 @@
 # One GPU session's measurements, each step with its own time limit inside a global budget (seconds,
 # BUDGET): the CUDA tests, the decision evaluation on both dev sets over 3 seeds in growing chunks
 # (the default, the flat start it replaced and joint estimation; each chunk's summary replaces the last
-# only when it finishes, and the cache makes the next chunk incremental), absent sources, joint estimation, the objective alignment check and device timings.
+# only when it finishes, and the cache makes the next chunk incremental), absent sources, the objective
+# alignment check and device timings.
 # Prepared by scripts/gpu/bundle.sh; run from the checkout's root on the device machine:
 #   BUDGET=540 bash scripts/gpu/run.sh        (results under $OUT: at most 8 files)
 # Every setting below can be overridden from the environment (a CPU dry run: DEV=cpu J=2 TRACKS=1 ...).
