@@ -60,12 +60,15 @@ def build_target(
     source: str,
     exclude: Sequence[str] = (),
     device: torch.device | str = "cpu",
+    others: Sequence[str] = (),
 ) -> TagTarget | None:
     """The target of ``objective`` for ``source`` in one tagger's vocabulary.
 
     Returns None when that vocabulary cannot express the source, so the caller can skip the
     tagger. Negatives (used by ``focused``) are the tags of every unrelated source and the
-    source's negations (``no vocals``), plus the tags of the sources or raw tags in ``exclude``.
+    source's negations (``no vocals``), plus the tags of the sources or raw tags in ``exclude``
+    (which may not share a tag with the source) and those of the ``others`` requested with it
+    that the source does not share.
     """
     if objective not in OBJECTIVES:
         raise UnknownNameError(f"unknown objective '{objective}'; choose from {', '.join(OBJECTIVES)}")
@@ -75,7 +78,10 @@ def build_target(
     excluded = {tag for name in exclude for tag in sources.source_tags(name, vocabulary)}
     if excluded & positives:
         raise TagboxError(f"'{source}' and the excluded sources share tags: {sorted(excluded & positives)}")
-    negatives = set(sources.negative_tags(source, vocabulary)) | excluded
+    # Sources requested beside this one are negatives too, except for tags they share with it
+    # (strings and cello: the cello tag names both).
+    besides = {tag for name in others for tag in sources.source_tags(name, vocabulary)} - positives
+    negatives = set(sources.negative_tags(source, vocabulary)) | excluded | besides
     weights = OBJECTIVES[objective](tags, positives, negatives)
     target = [1.0 if tag in positives else 0.0 for tag in tags]
     index = [i for i, tag in enumerate(tags) if tag in positives]

@@ -45,13 +45,14 @@ def steered_source(
     warn: Callable[[str], None],
 ) -> Steered:
     """Targets of ``source`` for each of ``taggers`` that can express it; the other requested
-    ``names`` count as excluded. An error names pretrained taggers that can, if none of these can."""
+    ``names`` count as negatives where their tags are not the source's own. An error names
+    pretrained taggers that can, if none of these can."""
     if source in exclude:
         raise TagboxError(f"'{source}' is both the target and excluded (--not)")
-    exclude = [*exclude, *(name for name in names if name != source)]
+    others = [name for name in names if name != source]
     targets = {}
     for tagger in taggers:
-        target = build_target(objective, tagger.tags, tagger.vocabulary, source, exclude, device=device)
+        target = build_target(objective, tagger.tags, tagger.vocabulary, source, exclude, device=device, others=others)
         if target is None:
             warn(f"tagger '{tagger.id}' has no tag for '{source}'; skipping it")
             continue

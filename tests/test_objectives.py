@@ -47,3 +47,16 @@ def test_focused_objective_keeps_related_sources_out_of_the_negatives(mtat_tags)
     counted = {tag for tag, w in zip(mtat_tags, target.weight.tolist()) if w}
     negatives = counted - {mtat_tags[i] for i in target.positives.tolist()}
     assert "cello" in negatives and "strings" not in negatives
+
+
+def test_sources_requested_together_may_share_tags_but_an_exclusion_may_not(mtat_tags):
+    strings = build_target("focused", mtat_tags, "mtat", "strings", others=["cello", "drums"])
+    positives = {mtat_tags[i] for i in strings.positives.tolist()}
+    assert positives == {"strings", "violin", "cello"}
+    negatives = {tag for tag, w, t in zip(mtat_tags, strings.weight.tolist(), strings.target.tolist()) if w and not t}
+    assert "drums" in negatives and "cello" not in negatives
+    cello = build_target("focused", mtat_tags, "mtat", "cello", others=["strings"])
+    negatives = {tag for tag, w, t in zip(mtat_tags, cello.weight.tolist(), cello.target.tolist()) if w and not t}
+    assert {"strings", "violin"} <= negatives
+    with pytest.raises(TagboxError, match="share tags"):
+        build_target("focused", mtat_tags, "mtat", "cello", exclude=["strings"])

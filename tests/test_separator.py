@@ -358,3 +358,11 @@ def test_a_tagged_start_separates_without_a_step_and_counts_segments(capsys):
     assert not torch.allclose(result.target, x, atol=1e-3)  # an estimate, not the mixture
     torch.testing.assert_close(result.target + result.residual, x)
     assert "segment" in capsys.readouterr().err
+
+
+def test_sources_whose_tags_overlap_can_be_separated_together():
+    x = music(16000, 2.0)
+    separator = Separator(taggers="debug-tiny", steps=1, components=4, progress=False)
+    results = separator.separate_joint(x, sample_rate=16000, sources=["strings", "cello"])
+    assert list(results) == ["strings", "cello", "rest"]
+    torch.testing.assert_close(sum(r.target for r in results.values()), x, atol=1e-4, rtol=0)
