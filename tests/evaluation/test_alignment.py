@@ -21,7 +21,7 @@ def two_sources(seconds: float = 2.0) -> dict[str, np.ndarray]:
 def test_oracle_components_give_each_component_to_the_stem_it_holds():
     stems = two_sources()
     mixture = torch.tensor(sum(stems.values()))
-    space = NMFLatent(mixture, RATE, NMFOptions(components=4))
+    space = NMFLatent(mixture, RATE, NMFOptions(components=4, start="flat"))
     references = [torch.tensor(s) for s in stems.values()]
     drums = oracle_components(space, references, 1)
     bass = oracle_components(space, references, 0)
@@ -32,10 +32,10 @@ def test_oracle_components_give_each_component_to_the_stem_it_holds():
     torch.testing.assert_close(gains, torch.where(drums, 0.9, 0.1))
 
 
-def test_the_oracle_start_scores_high_and_the_blind_start_scores_the_mixture():
+def test_the_oracle_start_scores_high_and_the_flat_blind_start_scores_the_mixture():
     stems = two_sources()
     mixture = sum(stems.values())
-    separator = Separator(taggers="debug-tiny", components=4, progress=False)
+    separator = Separator(taggers="debug-tiny", components=4, start="flat", progress=False)
     results = check_alignment(separator, mixture, RATE, stems, "drums", steps={"oracle": 2, "blind": 2})
     by_start = {r.start: r for r in results}
     assert by_start["oracle"].before > 6, "the oracle grouping of well-separated sources is a good estimate"
@@ -50,3 +50,11 @@ def test_only_the_nmf_latent_has_an_oracle_grouping():
     with pytest.raises(ValueError, match="nmf latent"):
         check_alignment(Separator(taggers="debug-tiny", latent="mask", progress=False), sum(stems.values()), RATE,
                         stems, "drums", steps={"oracle": 1})
+
+
+def test_the_blind_start_is_the_separators_own_start():
+    stems = two_sources()
+    mixture = sum(stems.values())
+    flat, tagged = (Separator(taggers="debug-tiny", components=4, start=start, progress=False) for start in ("flat", "tagged"))
+    before = [check_alignment(s, mixture, RATE, stems, "drums", steps={"blind": 1})[0].before for s in (flat, tagged)]
+    assert before[0] != pytest.approx(before[1], abs=1e-3)  # the tagged start is not the mixture
