@@ -88,7 +88,7 @@ def test_the_separator_takes_a_config_and_keyword_overrides_only():
 def test_zero_steps_are_a_separation_only_from_a_tagged_start():
     assert SeparatorConfig(steps=0, latent_options=NMFOptions(start="tagged")).resolved_steps_lr()[0] == 0
     with pytest.raises(TagboxError, match=r"^steps must be at least 1, got 0$"):
-        SeparatorConfig(steps=0)
+        SeparatorConfig(steps=0, latent_options=NMFOptions(start="flat"))
     with pytest.raises(TagboxError, match=r"^steps must be at least 0 \(the start itself\), got -1$"):
         SeparatorConfig(steps=-1, latent_options=NMFOptions(start="tagged"))
 

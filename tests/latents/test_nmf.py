@@ -8,8 +8,8 @@ from tests.test_separator import music
 
 def test_time_knots_let_a_components_gain_change_along_the_segment():
     mono = music(16000, 1.0)[0]
-    flat = NMFLatent(mono, 16000, NMFOptions(components=4))
-    knotted = NMFLatent(mono, 16000, NMFOptions(components=4, time_knots=3))
+    flat = NMFLatent(mono, 16000, NMFOptions(components=4, start="flat"))
+    knotted = NMFLatent(mono, 16000, NMFOptions(components=4, time_knots=3, start="flat"))
     assert flat.gain_logits.shape == (2, 4, 1) and knotted.gain_logits.shape == (2, 4, 3)
     with torch.no_grad():
         knotted.gain_logits[0, :, 0] = -3.0  # quiet at the start, the starting gain later
@@ -20,7 +20,7 @@ def test_time_knots_let_a_components_gain_change_along_the_segment():
 
 
 def test_several_sources_start_as_an_even_split_whatever_the_starting_gain():
-    space = NMFLatent(music(16000, 1.0)[0], 16000, NMFOptions(components=4, init_gain=0.3), sources=2)
+    space = NMFLatent(music(16000, 1.0)[0], 16000, NMFOptions(components=4, init_gain=0.3, start="flat"), sources=2)
     torch.testing.assert_close(space.gains(), torch.full((2, 4, space.H.shape[-1]), 1 / 3))
 
 
@@ -34,7 +34,7 @@ def _low_band_hearing(rate: int):
 
 
 def test_components_sum_to_the_reference():
-    space = NMFLatent(music(16000, 1.0)[0], 16000, NMFOptions(components=4))
+    space = NMFLatent(music(16000, 1.0)[0], 16000, NMFOptions(components=4, start="flat"))
     parts = space.components()
     assert parts.shape == (4, space.length)
     torch.testing.assert_close(parts.sum(0), space.reference, atol=1e-4, rtol=0)
