@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-import numpy as np
 import torch
 
 from tagbox.steering import Steered
@@ -41,7 +40,7 @@ def target_probability(tags: dict[str, torch.Tensor] | None, steered: Steered) -
     """Mean probability of the source's own tags, averaged over its taggers (0 for silence)."""
     if tags is None:
         return 0.0
-    return float(np.mean([target.probability(tags[i]).item() for i, target in steered.targets.items()]))
+    return float(steered.probability(tags))
 
 
 @dataclass

@@ -33,6 +33,11 @@ class Steered:
     source: str
     targets: dict[str, TagTarget]
 
+    def probability(self, tags: dict[str, torch.Tensor]) -> torch.Tensor:
+        """The mean probability of the source's own tags in each tagger's ``tags (..., n_tags)``,
+        averaged over its taggers: ``(...)``."""
+        return torch.stack([target.probability(tags[tagger_id]) for tagger_id, target in self.targets.items()]).mean(0)
+
 
 def steered_source(
     taggers: Sequence[Tagger],
@@ -78,16 +83,13 @@ def hearing(ensemble: TaggerEnsemble, rate: int, steered: list[Steered]) -> Call
     listeners = []
     for source in steered:
         shortest = min(length[tagger_id] for tagger_id in source.targets)
-        listeners.append({tagger_id: target for tagger_id, target in source.targets.items()
-                          if length[tagger_id] == shortest})
-    used = {tagger_id for targets in listeners for tagger_id in targets}
+        listeners.append(Steered(source.source, {tagger_id: target for tagger_id, target in source.targets.items()
+                                                 if length[tagger_id] == shortest}))
+    used = {tagger_id for listener in listeners for tagger_id in listener.targets}
 
     def hear(clips: torch.Tensor) -> torch.Tensor:
         probs = ensemble.probabilities(clips, rate, used)
-        return torch.stack([
-            torch.stack([target.probability(probs[tagger_id]) for tagger_id, target in targets.items()]).mean(0)
-            for targets in listeners
-        ])
+        return torch.stack([listener.probability(probs) for listener in listeners])
 
     return hear
 
