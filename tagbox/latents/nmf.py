@@ -49,7 +49,8 @@ class NMFLatent(MaskedLatent):
     """Gains of the mixture's KL-NMF components (optionally per time knot), one set per source.
 
     Each component's gains are a softmax over the sources and the rest. For one source this is
-    a sigmoid gain per component, starting at ``init_gain``; for several they start equal.
+    a sigmoid gain per component. They start where the taggers hear each source (``tagged``) or,
+    from the flat start, at ``init_gain`` for one source and equal for several.
     """
 
     Options = NMFOptions
