@@ -25,6 +25,7 @@ from tagbox.latents import NMFLatent, NMFOptions
 from tagbox.latents.labelling import BOUND, Heard, start_logits
 from tagbox.metrics import si_sdr
 from tagbox.separator import Separator
+from tagbox.steering import Steered
 
 SOURCES = "cello drums electric_guitar flute guitar piano strings synth violin".split()
 OPTIONS = NMFOptions(start="tagged")
@@ -78,9 +79,8 @@ def main() -> None:
                 base = si_sdr(stem, (mono / peak).numpy())
 
                 def heard(taggers: str) -> Heard:
-                    ids = [t for t in targets if taggers in ("both", t)]
-                    return Heard(**{name: torch.stack([targets[t].probability(tags[name][t]) for t in ids]).mean(0)[None]
-                                    for name in clips})
+                    listener = Steered(source, {t: target for t, target in targets.items() if taggers in ("both", t)})
+                    return Heard(**{name: listener.probability(tags[name])[None] for name in clips})
 
                 gains = {"oracle grouping (ceiling)": oracle_components(
                     space, [stem_audio[n] for n in names], names.index(source)).float()}

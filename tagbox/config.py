@@ -122,8 +122,9 @@ def _check(config: SeparatorConfig) -> None:
     if config.taggers_per_step is not None and config.taggers_per_step < 1:
         raise TagboxError(f"taggers_per_step must be at least 1, got {config.taggers_per_step}")
     steps, lr = config.resolved_steps_lr()
-    if steps < 0 or (steps == 0 and not LATENTS[config.latent].starts_separated(options)):
-        least = "0 (the start itself)" if LATENTS[config.latent].starts_separated(options) else "1"
+    separated = LATENTS[config.latent].starts_separated(options)
+    if steps < (0 if separated else 1):
+        least = "0 (the start itself)" if separated else "1"
         raise TagboxError(f"steps must be at least {least}, got {steps}")
     if not (math.isfinite(lr) and lr > 0):
         raise TagboxError(f"lr (the learning rate) must be a positive number, got {lr}")

@@ -41,7 +41,7 @@ class Alignment:
 def oracle_components(space: NMFLatent, stems: list[torch.Tensor], target: int) -> torch.Tensor:
     """Components ``(K,)`` whose Wiener mask holds more of stem ``target``'s energy than of any other stem's."""
     stft = space.stfts[0]
-    masks = space.W.T[:, :, None] * space.H[:, None, :] / space.full  # (K, F, N)
+    masks = space.component_masks()
     energy = torch.stack([(masks**2 * stft(stem).abs()[None] ** 2).sum((1, 2)) for stem in stems])
     return energy.argmax(0) == target
 

@@ -89,12 +89,14 @@ class NMFLatent(MaskedLatent):
     def starts_separated(cls, options: NMFOptions) -> bool:
         return options.start == "tagged"
 
+    def component_masks(self) -> torch.Tensor:
+        """Each component's Wiener mask on the reference, ``(K, freq, frames)``; they sum to one."""
+        return self.W.T[:, :, None] * self.H[:, None, :] / self.full
+
     @torch.no_grad()
     def components(self) -> torch.Tensor:
         """Each component's part of the reference, ``(K, samples)``; they sum to it."""
-        stft, spec = self.stfts[0], self.reference_specs[0]
-        masks = self.W.T[:, :, None] * self.H[:, None, :] / self.full
-        return stft.inverse(masks * spec, self.length)
+        return self.stfts[0].inverse(self.component_masks() * self.reference_specs[0], self.length)
 
     def gains(self) -> torch.Tensor:
         """Per-source component gains ``(sources, K, frames)``, interpolated between time knots."""
