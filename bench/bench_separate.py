@@ -87,7 +87,7 @@ def skip_reason(name: str) -> str | None:
 def timed_run(separator: Separator, wav, sample_rate: int, source: str, steps: int) -> dict:
     """Run ``steps`` steps, timing each through the callback."""
     stamps: list[tuple[float, float]] = []
-    separator.steps = steps
+    separator.config = separator.config.replace(steps=steps)
     separator.callback = lambda record: stamps.append((time.perf_counter(), time.process_time()))
     start = (time.perf_counter(), time.process_time())
     separator.separate_tensor(wav, sample_rate=sample_rate, source=source)
@@ -140,7 +140,7 @@ def main() -> None:
             torch.set_num_threads(threads)
             with random_weight_generators():
                 separator = make()
-            real_steps = separator.steps
+            real_steps = separator.config.steps_for(args.source)
             if real_steps == 0:  # the start is the estimate: nothing to extrapolate
                 start = (time.perf_counter(), time.process_time())
                 separator.separate_tensor(wav, sample_rate=sample_rate, source=args.source)

@@ -34,7 +34,9 @@ class SeparatorConfig:
     # None: MTAT musicnn + FCN, plus the pair of another vocabulary for a source MTAT cannot name.
     taggers: tuple[str, ...] | None = field(
         default=None, metadata=_flag("--tagger", "tagger id (repeatable)", action="append", metavar="ID"))
-    steps: int | None = field(default=None, metadata=_flag("--steps", "optimisation steps", type=int))
+    # None: the latent's own, per source (from the tagged start: drums 15, others 0).
+    steps: int | None = field(default=None, metadata=_flag(
+        "--steps", "optimisation steps (default: the latent's own for each source)", type=int))
     lr: float | None = field(default=None, metadata=_flag("--lr", "Adam learning rate", type=float))
     objective: str = field(default="reference", metadata=_flag("--objective", "what the taggers are asked"))
     exclude: tuple[str, ...] = field(default=(), metadata=_flag(
@@ -85,11 +87,13 @@ class SeparatorConfig:
     def tagger_ids(self) -> tuple[str, ...]:
         return DEFAULT_TAGGERS if self.taggers is None else self.taggers
 
-    def resolved_steps_lr(self) -> tuple[int, float]:
-        """Steps and learning rate, the latent's own where unset."""
-        space = LATENTS[self.latent]
-        return (space.steps_for(self.latent_options) if self.steps is None else int(self.steps),
-                space.default_lr if self.lr is None else float(self.lr))
+    def steps_for(self, source: str) -> int:
+        """Steps ``source`` is steered for: ``steps`` if set, else the latent's own for it."""
+        return LATENTS[self.latent].steps_for(self.latent_options, source) if self.steps is None else int(self.steps)
+
+    def resolved_lr(self) -> float:
+        """The learning rate, the latent's own where unset."""
+        return LATENTS[self.latent].default_lr if self.lr is None else float(self.lr)
 
 
 FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(SeparatorConfig))
@@ -104,6 +108,7 @@ def settings() -> tuple[str, ...]:
 def _check(config: SeparatorConfig) -> None:
     """Refuse a config that cannot run, before any model is loaded."""
     from tagbox.objectives import OBJECTIVES
+    from tagbox.sources import SOURCE_NAMES
     from tagbox.taggers.registry import TAGGERS
 
     options, expected = config.latent_options, LATENTS[config.latent].Options
@@ -121,15 +126,18 @@ def _check(config: SeparatorConfig) -> None:
         raise TagboxError(f"overlap must be in [0, 1), got {config.overlap}")
     if config.taggers_per_step is not None and config.taggers_per_step < 1:
         raise TagboxError(f"taggers_per_step must be at least 1, got {config.taggers_per_step}")
-    steps, lr = config.resolved_steps_lr()
     separated = LATENTS[config.latent].starts_separated(options)
-    if steps < (0 if separated else 1):
+    if config.steps is not None and config.steps < (0 if separated else 1):
         least = "0 (the start itself)" if separated else "1"
-        raise TagboxError(f"steps must be at least {least}, got {steps}")
+        raise TagboxError(f"steps must be at least {least}, got {config.steps}")
+    lr = config.resolved_lr()
     if not (math.isfinite(lr) and lr > 0):
         raise TagboxError(f"lr (the learning rate) must be a positive number, got {lr}")
-    if not 0 <= config.average <= steps:
-        raise TagboxError(f"average must be between 0 and steps ({steps}), got {config.average}")
+    if config.average < 0:
+        raise TagboxError(f"average must be at least 0, got {config.average}")
+    most = config.steps if config.steps is not None else max(map(config.steps_for, SOURCE_NAMES))
+    if config.average > most:
+        raise TagboxError(f"average must be at most steps ({most}), got {config.average}")
 
 
 PRESETS: dict[str, SeparatorConfig] = {

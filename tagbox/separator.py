@@ -59,7 +59,7 @@ class Separator:
         self.config = config = (config or SeparatorConfig()).replace(**settings)
         self.device = resolve_device(device)
         self.space = LATENTS[config.latent]
-        self.steps, self.lr = config.resolved_steps_lr()
+        self.lr = config.resolved_lr()
         self.progress, self.callback = progress, callback
         self.model = self.space.load_model(config.latent_options, self.device)
         self.ensemble = TaggerEnsemble.load(
@@ -165,8 +165,10 @@ class Separator:
                 self._warn_once(message)
                 run.warnings.append(message)
         segments = segment_count(samples, rate, self.config.segment, self.config.overlap)
+        steps = [self.config.steps_for(name) for name in names]
+        most = max(steps)
         # From a start that is already an estimate (0 steps), progress counts segments instead.
-        with tqdm(total=segments * (self.steps or 1), desc="+".join(names), unit="step" if self.steps else "segment",
+        with tqdm(total=segments * (most or 1), desc="+".join(names), unit="step" if most else "segment",
                   disable=not self.progress, leave=False) as bar:
             def on_step(index: int, step: int, value: float, probability: float) -> None:
                 record = {"segment": index, "step": step, "loss": value, "probability": probability}
@@ -179,11 +181,11 @@ class Separator:
             def one_segment(piece: torch.Tensor, index: int) -> torch.Tensor:
                 estimate = steer_segment(
                     piece, rate, steered, space=self.space, options=self.config.latent_options, model=self.model,
-                    ensemble=self.ensemble, seed=self.config.seed, segment_index=index, steps=self.steps, lr=self.lr,
+                    ensemble=self.ensemble, seed=self.config.seed, segment_index=index, steps=steps, lr=self.lr,
                     average=self.config.average, judge_rest=self.config.judge_rest,
                     on_step=lambda *step: on_step(index, *step),
                 )
-                if not self.steps:
+                if not most:
                     bar.update(1)
                 return estimate
 

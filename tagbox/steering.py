@@ -132,7 +132,7 @@ def steering_loss(
 
 def steer(
     space: LatentSpace,
-    loss: Callable[[torch.Tensor, torch.Tensor | None], tuple[torch.Tensor, float]],
+    loss: Callable[[int, torch.Tensor, torch.Tensor | None], tuple[torch.Tensor, float]],
     *,
     steps: int,
     lr: float,
@@ -141,19 +141,21 @@ def steer(
     on_step: Callable[[int, float, float], None] | None = None,
 ) -> None:
     """Run ``steps`` Adam steps on ``space``'s trainable parameters, minimising
-    ``loss(estimates, rest)``; ``on_step(step, loss, probability)`` follows each step.
+    ``loss(step, estimates, rest)``; ``on_step(step, loss, probability)`` follows each step.
 
     With ``average`` the space ends at the mean of its parameters over the last ``average``
-    steps (instead of the last step's), which smooths out the noise of random tagger windows.
+    steps (at most ``steps``) instead of the last step's, which smooths out the noise of random
+    tagger windows.
     """
     parameters = [p for p in space.parameters() if p.requires_grad]
     optimiser = torch.optim.Adam(parameters, lr=lr)
+    average = min(average, steps)
     averaged = [torch.zeros_like(p) for p in parameters]
     for step in range(steps):
         optimiser.zero_grad(set_to_none=True)
         estimates = space.estimates()
         rest = space.reference - estimates.sum(0) if judge_rest else None
-        value, probability = loss(estimates, rest)
+        value, probability = loss(step, estimates, rest)
         value.backward()
         optimiser.step()
         if step >= steps - average:
@@ -178,7 +180,7 @@ def steer_segment(
     ensemble: TaggerEnsemble,
     seed: int,
     segment_index: int,
-    steps: int,
+    steps: Sequence[int],
     lr: float,
     average: int = 0,
     judge_rest: bool = False,
@@ -186,9 +188,11 @@ def steer_segment(
 ) -> torch.Tensor:
     """Steer a fresh ``space`` on one segment ``(C, T)`` and return each source's estimate ``(S, C, T)``.
 
-    The latent works on the peak-normalised mono downmix; its final state is applied to every
-    channel. The tagger windows are drawn from a generator seeded by ``seed + segment_index``, so
-    a segment's result does not depend on the ones before it.
+    Source ``i`` is steered for ``steps[i]`` steps: after its last one its loss no longer counts
+    (from a start that is an estimate, refining helps some sources and harms others). The latent
+    works on the peak-normalised mono downmix; its final state is applied to every channel. The
+    tagger windows are drawn from a generator seeded by ``seed + segment_index``, so a segment's
+    result does not depend on the ones before it.
     """
     mono = piece.mean(0)
     peak = mono.abs().max()
@@ -198,9 +202,10 @@ def steer_segment(
                    hear=hearing(ensemble, rate, steered)).to(piece.device)
     rng = torch.Generator(device="cpu").manual_seed(seed + segment_index)
 
-    def loss(estimates: torch.Tensor, rest: torch.Tensor | None) -> tuple[torch.Tensor, float]:
-        return steering_loss(ensemble, estimates, rate, steered, rng, rest)
+    def loss(step: int, estimates: torch.Tensor, rest: torch.Tensor | None) -> tuple[torch.Tensor, float]:
+        active = [index for index, count in enumerate(steps) if step < count]
+        return steering_loss(ensemble, estimates[active], rate, [steered[i] for i in active], rng, rest)
 
-    steer(latent, loss, steps=steps, lr=lr, average=average, judge_rest=judge_rest, on_step=on_step)
+    steer(latent, loss, steps=max(steps, default=0), lr=lr, average=average, judge_rest=judge_rest, on_step=on_step)
     # Masks are scale-invariant; the scale matters only for decoded audio (no-mask mode).
     return latent.apply(piece / peak) * peak

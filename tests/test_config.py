@@ -78,7 +78,7 @@ def test_separate_flags_come_from_the_config_fields():
 
 def test_the_separator_takes_a_config_and_keyword_overrides_only():
     separator = Separator(SeparatorConfig(taggers="debug-tiny", steps=2), components=4, progress=False)
-    assert separator.config.latent_options.components == 4 and separator.steps == 2
+    assert separator.config.latent_options.components == 4 and separator.config.steps_for("drums") == 2
     with pytest.raises(TypeError):
         Separator(SeparatorConfig(), "cpu")
     with pytest.raises(UnknownNameError, match="unknown setting"):
@@ -86,15 +86,23 @@ def test_the_separator_takes_a_config_and_keyword_overrides_only():
 
 
 def test_zero_steps_are_a_separation_only_from_a_tagged_start():
-    assert SeparatorConfig(steps=0, latent_options=NMFOptions(start="tagged")).resolved_steps_lr()[0] == 0
+    assert SeparatorConfig(steps=0, latent_options=NMFOptions(start="tagged")).steps_for("drums") == 0
     with pytest.raises(TagboxError, match=r"^steps must be at least 1, got 0$"):
         SeparatorConfig(steps=0, latent_options=NMFOptions(start="flat"))
     with pytest.raises(TagboxError, match=r"^steps must be at least 0 \(the start itself\), got -1$"):
         SeparatorConfig(steps=-1, latent_options=NMFOptions(start="tagged"))
 
 
-def test_steps_left_unset_follow_the_start():
-    assert SeparatorConfig(latent_options=NMFOptions(start="flat")).resolved_steps_lr()[0] == 150
+def test_steps_left_unset_follow_the_start_and_the_source():
+    assert SeparatorConfig(latent_options=NMFOptions(start="flat")).steps_for("violin") == 150
     tagged = SeparatorConfig(latent_options=NMFOptions(start="tagged"))
-    assert tagged.resolved_steps_lr()[0] == NMFLatent.tagged_steps
-    assert tagged.replace(steps=7).resolved_steps_lr()[0] == 7
+    assert tagged.steps_for("drums") == NMFLatent.tagged_steps["drums"] > 0
+    assert tagged.steps_for("violin") == 0 and "violin" not in NMFLatent.tagged_steps
+    assert tagged.replace(steps=7).steps_for("violin") == tagged.replace(steps=7).steps_for("drums") == 7
+
+
+def test_average_is_checked_against_the_steps_set():
+    with pytest.raises(TagboxError, match=r"^average must be at most steps \(3\), got 4$"):
+        SeparatorConfig(steps=3, average=4)
+    with pytest.raises(TagboxError, match=r"^average must be at least 0, got -1$"):
+        SeparatorConfig(average=-1)

@@ -6,7 +6,7 @@ import torch
 from tagbox import generators
 from tagbox.apply import segment_starts
 from tagbox.errors import AudioError, TagboxError, UnknownNameError
-from tagbox.latents import LATENTS
+from tagbox.latents import LATENTS, NMFLatent
 from tagbox.masks import STFT, ratio_mask
 from tagbox.objectives import build_target
 from tagbox.resample import resample
@@ -367,3 +367,13 @@ def test_sources_whose_tags_overlap_can_be_separated_together():
     results = separator.separate_joint(x, sample_rate=16000, sources=["strings", "cello"])
     assert list(results) == ["strings", "cello", "rest"]
     torch.testing.assert_close(sum(r.target for r in results.values()), x, atol=1e-4, rtol=0)
+
+
+def test_unset_steps_refine_from_the_tagged_start_only_the_sources_listed():
+    x = music(16000, 1.0)
+    separator = Separator(taggers="debug-tiny", start="tagged", components=4, progress=False)
+    drums = separator.separate_tensor(x, sample_rate=16000, source="drums")
+    violin = separator.separate_tensor(x, sample_rate=16000, source="violin")
+    assert len(drums.history) == NMFLatent.tagged_steps["drums"] and violin.history == []
+    joint = separator.separate_joint(x, sample_rate=16000, sources=["violin", "drums"])
+    assert len(joint["drums"].history) == NMFLatent.tagged_steps["drums"]

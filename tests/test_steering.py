@@ -20,7 +20,7 @@ def test_steer_minimises_the_loss_and_reports_every_step():
     space, seen = Point(), []
     target = torch.full((1, 1, 4), 0.5)
 
-    def loss(estimates, rest):
+    def loss(step, estimates, rest):
         assert rest is None
         return (estimates - target).pow(2).mean(), 0.0
 
@@ -32,7 +32,7 @@ def test_steer_minimises_the_loss_and_reports_every_step():
 def test_judge_rest_passes_what_the_estimates_leave_of_the_reference():
     space, rests = Point(), []
 
-    def loss(estimates, rest):
+    def loss(step, estimates, rest):
         rests.append(rest.detach().clone())
         return estimates.sum(), 0.0
 
@@ -43,7 +43,7 @@ def test_judge_rest_passes_what_the_estimates_leave_of_the_reference():
 def test_average_ends_at_the_mean_of_the_last_steps():
     space, values = Point(), []
 
-    def loss(estimates, rest):
+    def loss(step, estimates, rest):
         return estimates.sum(), 0.0  # constant gradient: Adam moves by lr each step
 
     steer(space, loss, steps=4, lr=1.0, average=2,
@@ -62,7 +62,7 @@ def test_steer_segment_returns_each_sources_estimate_and_silence_for_silence():
                               warn=lambda _: None) for name in ("drums", "guitar")]
     piece = music(16000, 1.0, channels=2)
     settings = dict(space=NMFLatent, options=NMFOptions(components=4), model=None, ensemble=ensemble, seed=0,
-                    segment_index=0, steps=2, lr=0.1)
+                    segment_index=0, steps=[2, 2], lr=0.1)
     estimates = steer_segment(piece, 16000, steered, **settings)
     assert estimates.shape == (2, *piece.shape)
     # The joint masks and the rest's sum to one, so the sources together hold at most the mixture's energy.
@@ -70,3 +70,24 @@ def test_steer_segment_returns_each_sources_estimate_and_silence_for_silence():
     assert torch.isfinite(estimates).all() and not torch.equal(estimates[0], estimates[1])
     silent = steer_segment(torch.zeros_like(piece), 16000, steered, **settings)
     assert silent.shape == (2, *piece.shape) and not silent.any()
+
+
+def test_each_source_counts_in_the_loss_for_its_own_steps(monkeypatch):
+    from tagbox import steering
+    from tagbox.latents import NMFLatent, NMFOptions
+    from tagbox.taggers.ensemble import TaggerEnsemble
+    from tests.test_separator import music
+
+    ensemble = TaggerEnsemble.load("debug-tiny")
+    steered = [steering.steered_source(ensemble.taggers, name, ["drums", "guitar"], "reference", (), device="cpu",
+                                       warn=lambda _: None) for name in ("drums", "guitar")]
+    judged, real = [], steering.steering_loss
+
+    def spy(ensemble, estimates, rate, sources, rng, rest=None):
+        judged.append(([s.source for s in sources], estimates.shape[0]))
+        return real(ensemble, estimates, rate, sources, rng, rest)
+
+    monkeypatch.setattr(steering, "steering_loss", spy)
+    steering.steer_segment(music(16000, 1.0), 16000, steered, space=NMFLatent, options=NMFOptions(components=4, start="flat"),
+                           model=None, ensemble=ensemble, seed=0, segment_index=0, steps=[1, 3], lr=0.1)
+    assert judged == [(["drums", "guitar"], 2), (["guitar"], 1), (["guitar"], 1)]

@@ -79,7 +79,8 @@ class SeparateTask:
                   for key, value in dataclasses.asdict(separator.config).items()}
         return {
             "preset": self.preset, "sources": list(self.sources), "joint": self.joint, "model": separator.name,
-            **config, "steps": separator.steps, "lr": separator.lr, "encoding": self.encoding,
+            **config, "steps": {source: separator.config.steps_for(source) for source in self.sources},
+            "lr": separator.lr, "encoding": self.encoding,
         }
 
     def __call__(self, job: Job, step: Callable[[str], None] | None = None) -> dict:
@@ -89,9 +90,9 @@ class SeparateTask:
         sources = {}
         for group in job.todo:
             names = list(group)[:-1] if self.joint else list(group)[:1]
-            label = "+".join(names)
+            label, steps = "+".join(names), max(separator.config.steps_for(name) for name in names)
             separator.callback = None if step is None else (
-                lambda record: step(f"{label} step {record['step'] + 1}/{separator.steps}"))
+                lambda record: step(f"{label} step {record['step'] + 1}/{steps}"))
             # The estimates wait on disk until the whole file is known: memory stays flat in its length.
             with tempfile.TemporaryDirectory(prefix="tagbox-") as scratch:
                 stream = StemStream(scratch, len(names), channels, sample_rate)

@@ -93,7 +93,7 @@ def check_alignment(
         rng = torch.Generator(device="cpu").manual_seed(separator.config.seed)
         probabilities: list[float] = []
 
-        def loss(estimates: torch.Tensor, rest: torch.Tensor | None) -> tuple[torch.Tensor, float]:
+        def loss(step: int, estimates: torch.Tensor, rest: torch.Tensor | None) -> tuple[torch.Tensor, float]:
             return steering_loss(separator.ensemble, estimates, sample_rate, steered, rng, rest)
 
         before = score(space)

@@ -120,8 +120,10 @@ def _separator_defaults() -> dict[str, str]:
     """The default settings: each latent's learning rate, steps and options, and the presets."""
     from tagbox.config import PRESETS
     from tagbox.latents import LATENTS
+    from tagbox.sources import SOURCE_NAMES
 
-    defaults = {f"{name}.lr,steps,options": repr((space.default_lr, space.steps_for(space.Options()), space.Options()))
+    defaults = {f"{name}.lr,steps,options": repr((space.default_lr, [space.steps_for(space.Options(), source)
+                                                                      for source in SOURCE_NAMES], space.Options()))
                 for name, space in LATENTS.items()}
     defaults["presets"] = repr(sorted(PRESETS.items()))
     return defaults

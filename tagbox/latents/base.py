@@ -68,8 +68,9 @@ class LatentSpace(nn.Module, ABC):
         return None
 
     @classmethod
-    def steps_for(cls, options: LatentOptions) -> int:
-        """Steps when none are set: the space's own, which may depend on where it starts."""
+    def steps_for(cls, options: LatentOptions, source: str) -> int:
+        """Steps ``source`` is steered for when none are set: the space's own, which may depend
+        on where it starts and on the source (where the objective is aligned from there)."""
         return cls.default_steps
 
     @classmethod
