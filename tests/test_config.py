@@ -96,7 +96,7 @@ def test_zero_steps_are_a_separation_only_from_a_tagged_start():
 def test_steps_left_unset_follow_the_start_and_the_source():
     assert SeparatorConfig(latent_options=NMFOptions(start="flat")).steps_for("violin") == 150
     tagged = SeparatorConfig(latent_options=NMFOptions(start="tagged"))
-    assert tagged.steps_for("drums") == NMFLatent.tagged_steps["drums"] > 0
+    assert tagged.steps_for("drums") == tagged.steps_for("Drums") == NMFLatent.tagged_steps["drums"] > 0
     assert tagged.steps_for("violin") == 0 and "violin" not in NMFLatent.tagged_steps
     assert tagged.replace(steps=7).steps_for("violin") == tagged.replace(steps=7).steps_for("drums") == 7
 

@@ -15,6 +15,7 @@ from tagbox.latents.labelling import Hear, Heard, start_logits
 from tagbox.masks import STFT
 from tagbox.nmf import kl_nmf
 from tagbox.settings import choice, flag
+from tagbox.sources import canonical_name
 
 STARTS = ("flat", "tagged")
 
@@ -86,7 +87,7 @@ class NMFLatent(MaskedLatent):
 
     @classmethod
     def steps_for(cls, options: NMFOptions, source: str) -> int:
-        return cls.tagged_steps.get(source, 0) if options.start == "tagged" else cls.default_steps
+        return cls.tagged_steps.get(canonical_name(source), 0) if options.start == "tagged" else cls.default_steps
 
     @classmethod
     def starts_separated(cls, options: NMFOptions) -> bool:
