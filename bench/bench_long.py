@@ -9,6 +9,7 @@ wrapping the functions that do them (time in a nested stage counts only for the 
 
 - read: checking the input file before the models load (one pass over it);
 - decomposition: the NMF latent's STFT and KL-NMF of each segment;
+- labelling: the tagged start's listening to each component (forward passes only);
 - steering: the steering steps of each segment (taggers forward and backward, Adam);
 - apply: rendering each segment's final masks on every channel;
 - tagging: tagging the mixture and the estimate (absence check, probabilities reported);
@@ -39,7 +40,7 @@ import soundfile as sf
 SHARED = Path(os.environ.get("TAGBOX_SHARED", Path(__file__).resolve().parents[2] / "shared"))
 SYNTH_DEV = SHARED / "data" / "synth-dev"
 RATE = 44100
-STAGES = ("read", "decomposition", "steering", "apply", "tagging", "writing", "other")
+STAGES = ("read", "decomposition", "labelling", "steering", "apply", "tagging", "writing", "other")
 
 
 def synthesise(path: Path, seconds: float, seed: int = 0) -> None:
@@ -91,7 +92,9 @@ def child(path: Path, out: Path, steps: int | None) -> dict:
     import torch
 
     import tagbox.cli.separate as command
-    from tagbox import latents, separator, stems
+    from tagbox import latents, stems, steering
+    from tagbox.batch import tasks
+    from tagbox.latents.labelling import Heard
     from tagbox.cli import main
     from tagbox.taggers.ensemble import TaggerEnsemble
 
@@ -100,10 +103,12 @@ def child(path: Path, out: Path, steps: int | None) -> dict:
     clock.wrap(command, "check_file", "read")
     clock.wrap(stems.StemStream, "write", "writing")
     clock.wrap(latents.NMFLatent, "__init__", "decomposition")
-    clock.wrap(separator.Separator, "_steer", "steering")
+    clock.wrap(Heard, "listen", "labelling")
+    clock.wrap(steering, "steer", "steering")
     clock.wrap(latents.MaskedLatent, "apply", "apply")
     clock.wrap(TaggerEnsemble, "tag", "tagging")
-    clock.wrap(command, "save_blocks", "writing")
+    clock.wrap(tasks, "check_file", "read")
+    clock.wrap(tasks, "save_blocks", "writing")
     argv = ["separate", str(path), "-s", "drums", "-o", str(out), "--force"]
     if steps is not None:
         argv += ["--steps", str(steps)]
