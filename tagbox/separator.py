@@ -167,27 +167,32 @@ class Separator:
         segments = segment_count(samples, rate, self.config.segment, self.config.overlap)
         steps = [self.config.steps_for(name) for name in names]
         most = max(steps)
+        runs = self.config.runs
         # From a start that is already an estimate (0 steps), progress counts segments instead.
-        with tqdm(total=segments * (most or 1), desc="+".join(names), unit="step" if most else "segment",
+        with tqdm(total=segments * runs * (most or 1), desc="+".join(names), unit="step" if most else "segment",
                   disable=not self.progress, leave=False) as bar:
-            def on_step(index: int, step: int, value: float, probability: float) -> None:
-                record = {"segment": index, "step": step, "loss": value, "probability": probability}
+            def on_step(index: int, repeat: int, step: int, value: float, probability: float) -> None:
+                record = {"segment": index, "run": repeat, "step": step, "loss": value, "probability": probability}
                 run.history.append(record)
                 bar.update(1)
                 bar.set_postfix(loss=f"{value:.3f}", p=f"{probability:.2f}")
                 if self.callback is not None:
                     self.callback(record)
 
-            def one_segment(piece: torch.Tensor, index: int) -> torch.Tensor:
+            def one_run(piece: torch.Tensor, index: int, repeat: int) -> torch.Tensor:
                 estimate = steer_segment(
                     piece, rate, steered, space=self.space, options=self.config.latent_options, model=self.model,
-                    ensemble=self.ensemble, seed=self.config.seed, segment_index=index, steps=steps, lr=self.lr,
-                    average=self.config.average, judge_rest=self.config.judge_rest,
-                    on_step=lambda *step: on_step(index, *step),
+                    ensemble=self.ensemble, seed=self.config.seed + repeat, segment_index=index, steps=steps,
+                    lr=self.lr, average=self.config.average, judge_rest=self.config.judge_rest,
+                    on_step=lambda *step: on_step(index, repeat, *step),
                 )
                 if not most:
                     bar.update(1)
                 return estimate
+
+            def one_segment(piece: torch.Tensor, index: int) -> torch.Tensor:
+                # Runs differ in their seed (decomposition and tagger windows); their mean is the estimate.
+                return torch.stack([one_run(piece, index, repeat) for repeat in range(runs)]).mean(0)
 
             return run_segments(read, samples, rate, run, ensemble=self.ensemble, steer_piece=one_segment,
                                 segment=self.config.segment, overlap=self.config.overlap, sink=sink)

@@ -44,6 +44,7 @@ def test_the_latents_settings_live_in_its_own_options():
         ({"taggers": ("no-such",)}, "unknown tagger 'no-such'"),
         ({"overlap": 1.0}, "overlap"),
         ({"average": 500}, "average"),
+        ({"runs": 0}, "runs must be at least 1, got 0"),
         ({"stepz": 3}, "unknown setting 'stepz' (did you mean 'steps'?)"),
         ({"componets": 3}, "unknown setting 'componets' (did you mean 'components'?)"),
         ({"codebook": "reference"}, "codebook (--codebook) is a setting of the vqvae latent; the nmf latent does not take it"),

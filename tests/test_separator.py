@@ -377,3 +377,12 @@ def test_unset_steps_refine_from_the_tagged_start_only_the_sources_listed():
     assert len(drums.history) == NMFLatent.tagged_steps["drums"] and violin.history == []
     joint = separator.separate_joint(x, sample_rate=16000, sources=["violin", "drums"])
     assert len(joint["drums"].history) == NMFLatent.tagged_steps["drums"]
+
+
+def test_runs_average_the_estimates_of_successive_seeds():
+    x = music(16000, 1.0)
+    one, other = (fast(seed=seed).separate_tensor(x, sample_rate=16000, source="drums") for seed in (3, 4))
+    both = fast(seed=3, runs=2).separate_tensor(x, sample_rate=16000, source="drums")
+    assert not torch.allclose(one.target, other.target)
+    torch.testing.assert_close(both.target, (one.target + other.target) / 2, atol=1e-5, rtol=0)
+    assert [(h["run"], h["step"]) for h in both.history] == [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2)]

@@ -44,7 +44,7 @@ def describe(result: SeparationResult) -> dict:
         "probability_after": _finite(result.probability_after),
         "absent": result.absent,
         "warnings": list(result.warnings),
-        "history": {key: [record[key] for record in result.history] for key in ("segment", "step", "loss", "probability")},
+        "history": {key: [record[key] for record in result.history] for key in ("segment", "run", "step", "loss", "probability")},
     }
 
 
