@@ -52,9 +52,9 @@ class SeparatorConfig:
     absent_threshold: float = 0.02
     seed: int = field(default=0, metadata=_flag("--seed", "random seed", type=int))
     # Estimates averaged over runs seeded seed, seed + 1, ...: each run decomposes and labels the
-    # mixture afresh, and their errors differ (tagged start, 12 stems: 3 runs +0.25 +- 0.03 dB).
-    runs: int = field(default=1, metadata=_flag(
-        "--runs", "average the estimates of N runs with seeds seed, seed+1, ... (N times the time)", type=int))
+    # mixture afresh, and their errors differ. None: the latent's own (2 from the tagged start).
+    runs: int | None = field(default=None, metadata=_flag(
+        "--runs", "average the estimates of N runs with seeds seed, seed+1, ... (default: the latent's own)", type=int))
 
     def __post_init__(self) -> None:
         for name in ("taggers", "exclude"):  # lists and single ids, as --config gives them
@@ -95,6 +95,10 @@ class SeparatorConfig:
         """Steps ``source`` is steered for: ``steps`` if set, else the latent's own for it."""
         return LATENTS[self.latent].steps_for(self.latent_options, source) if self.steps is None else int(self.steps)
 
+    def resolved_runs(self) -> int:
+        """Runs averaged: ``runs`` if set, else the latent's own."""
+        return LATENTS[self.latent].runs_for(self.latent_options) if self.runs is None else int(self.runs)
+
     def resolved_lr(self) -> float:
         """The learning rate, the latent's own where unset."""
         return LATENTS[self.latent].default_lr if self.lr is None else float(self.lr)
@@ -128,7 +132,7 @@ def _check(config: SeparatorConfig) -> None:
         raise TagboxError(f"segment must be positive, got {config.segment}")
     if not 0 <= config.overlap < 1:
         raise TagboxError(f"overlap must be in [0, 1), got {config.overlap}")
-    if config.runs < 1:
+    if config.runs is not None and config.runs < 1:
         raise TagboxError(f"runs must be at least 1, got {config.runs}")
     if config.taggers_per_step is not None and config.taggers_per_step < 1:
         raise TagboxError(f"taggers_per_step must be at least 1, got {config.taggers_per_step}")

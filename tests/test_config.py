@@ -107,3 +107,12 @@ def test_average_is_checked_against_the_steps_set():
         SeparatorConfig(steps=3, average=4)
     with pytest.raises(TagboxError, match=r"^average must be at least 0, got -1$"):
         SeparatorConfig(average=-1)
+
+
+def test_unset_components_and_runs_follow_the_start():
+    tagged, flat = SeparatorConfig(), SeparatorConfig().replace(start="flat")
+    assert tagged.latent_options.component_count == 16 and tagged.resolved_runs() == 2
+    assert flat.latent_options.component_count == 32 and flat.resolved_runs() == 1
+    assert tagged.replace(components=8, runs=3).latent_options.component_count == 8
+    assert tagged.replace(runs=3).resolved_runs() == 3
+    assert SeparatorConfig(latent="mask").resolved_runs() == 1

@@ -371,12 +371,13 @@ def test_sources_whose_tags_overlap_can_be_separated_together():
 
 def test_unset_steps_refine_from_the_tagged_start_only_the_sources_listed():
     x = music(16000, 1.0)
-    separator = Separator(taggers="debug-tiny", start="tagged", components=4, progress=False)
+    separator = Separator(taggers="debug-tiny", start="tagged", components=4, runs=1, progress=False)
     drums = separator.separate_tensor(x, sample_rate=16000, source="drums")
     violin = separator.separate_tensor(x, sample_rate=16000, source="violin")
     assert len(drums.history) == NMFLatent.tagged_steps["drums"] and violin.history == []
     joint = separator.separate_joint(x, sample_rate=16000, sources=["violin", "drums"])
     assert len(joint["drums"].history) == NMFLatent.tagged_steps["drums"]
+
 
 
 def test_runs_average_the_estimates_of_successive_seeds():

@@ -122,9 +122,10 @@ def _separator_defaults() -> dict[str, str]:
     from tagbox.latents import LATENTS
     from tagbox.sources import SOURCE_NAMES
 
-    defaults = {f"{name}.lr,steps,options": repr((space.default_lr, [space.steps_for(space.Options(), source)
-                                                                      for source in SOURCE_NAMES], space.Options()))
-                for name, space in LATENTS.items()}
+    defaults = {f"{name}.lr,steps,runs,options": repr((
+        space.default_lr, [space.steps_for(space.Options(), source) for source in SOURCE_NAMES],
+        space.runs_for(space.Options()), space.Options(), getattr(space.Options(), "component_count", None)))
+        for name, space in LATENTS.items()}
     defaults["presets"] = repr(sorted(PRESETS.items()))
     return defaults
 

@@ -74,6 +74,11 @@ class LatentSpace(nn.Module, ABC):
         return cls.default_steps
 
     @classmethod
+    def runs_for(cls, options: LatentOptions) -> int:
+        """Runs averaged when none are set (:attr:`tagbox.config.SeparatorConfig.runs`)."""
+        return 1
+
+    @classmethod
     def starts_separated(cls, options: LatentOptions) -> bool:
         """Whether the space's start is already an estimate of the source (so 0 steps is a
         separation, not the unsteered mixture)."""
