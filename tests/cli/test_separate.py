@@ -14,7 +14,7 @@ from tagbox.separator import Separator
 from tests.conftest import REPO
 from tests.test_separator import music
 
-FAST = ["--tagger", "debug-tiny", "--steps", "2", "--components", "4"]
+FAST = ["--tagger", "debug-tiny", "--steps", "2", "--components", "4", "--runs", "1"]
 
 
 def audio_files(folder) -> list:

@@ -180,7 +180,7 @@ def test_the_key_of_a_tagbox_method_follows_the_separators_defaults(monkeypatch)
 
     monkeypatch.setattr(Retuned, "Options", MoreComponents)  # as if NMFOptions' default were edited
     monkeypatch.setitem(tagbox.config.PRESETS, "default", tagbox.config.SeparatorConfig())
-    assert spec.key() != before and "components=64" in spec.key()["defaults"]["nmf.lr,steps,options"]
+    assert spec.key() != before and "components=64" in spec.key()["defaults"]["nmf.lr,steps,runs,options"]
     faithful = MethodSpec("f", "tagbox", (("preset", "faithful"),))
     before = faithful.key()
     monkeypatch.setitem(tagbox.config.PRESETS, "faithful", tagbox.config.PRESETS["faithful"].replace(steps=7))

@@ -12,7 +12,7 @@ from tagbox.cli import main
 from tests.evaluation.helpers import write_dataset
 
 pytest.importorskip("ray", reason="Ray is not installed (pip install 'tagbox[ray]')")
-FAST = ["--methods", "tagbox,mixture", "--config", "fast=taggers=debug-tiny-jamendo,steps=1"]
+FAST = ["--methods", "tagbox,mixture", "--config", "fast=taggers=debug-tiny-jamendo,steps=1,runs=1"]
 NUMBERS = ("si_sdr", "si_sdri", "p_before", "p_after", "p_estimate", "p_stem", "energy_ratio")
 
 

@@ -51,7 +51,7 @@ def test_a_registered_latent_separates_with_its_own_settings(scale):
     still = Separator(latent="scale", scale=0.25, taggers="debug-tiny", steps=1, lr=1e-9, progress=False)
     torch.testing.assert_close(still.separate_tensor(x, sample_rate=16000, source="drums").target, 0.25 * x, atol=1e-5, rtol=1e-4)
     steered = Separator(latent="scale", taggers="debug-tiny", progress=False)
-    assert steered.name == "scale" and steered.steps == 2 and steered.config.latent_options == ScaleOptions()
+    assert steered.name == "scale" and steered.config.steps_for("drums") == 2 and steered.config.latent_options == ScaleOptions()
     result = steered.separate_tensor(x, sample_rate=16000, source="drums")
     assert len(result.history) == 2
     torch.testing.assert_close(result.target + result.residual, x)
