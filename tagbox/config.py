@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Any
 
 from tagbox.errors import TagboxError, UnknownNameError
@@ -95,9 +96,12 @@ class SeparatorConfig:
         """Steps ``source`` is steered for: ``steps`` if set, else the latent's own for it."""
         return LATENTS[self.latent].steps_for(self.latent_options, source) if self.steps is None else int(self.steps)
 
-    def resolved_runs(self) -> int:
-        """Runs averaged: ``runs`` if set, else the latent's own."""
-        return LATENTS[self.latent].runs_for(self.latent_options) if self.runs is None else int(self.runs)
+    def runs_for(self, sources: Sequence[str]) -> int:
+        """Runs averaged when ``sources`` are separated together: ``runs`` if set, else the most
+        the latent takes for any of them."""
+        if self.runs is not None:
+            return int(self.runs)
+        return max(LATENTS[self.latent].runs_for(self.latent_options, self.steps_for(source)) for source in sources)
 
     def resolved_lr(self) -> float:
         """The learning rate, the latent's own where unset."""

@@ -167,7 +167,7 @@ class Separator:
         segments = segment_count(samples, rate, self.config.segment, self.config.overlap)
         steps = [self.config.steps_for(name) for name in names]
         most = max(steps)
-        runs = self.config.resolved_runs()
+        runs = self.config.runs_for(names)
         # From a start that is already an estimate (0 steps), progress counts segments instead.
         with tqdm(total=segments * runs * (most or 1), desc="+".join(names), unit="step" if most else "segment",
                   disable=not self.progress, leave=False) as bar:

@@ -111,8 +111,9 @@ def test_average_is_checked_against_the_steps_set():
 
 def test_unset_components_and_runs_follow_the_start():
     tagged, flat = SeparatorConfig(), SeparatorConfig().replace(start="flat")
-    assert tagged.latent_options.component_count == 16 and tagged.resolved_runs() == 2
-    assert flat.latent_options.component_count == 32 and flat.resolved_runs() == 1
+    assert tagged.latent_options.component_count == 16 and tagged.runs_for(["violin"]) == 2
+    assert tagged.runs_for(["drums"]) == 1 and tagged.runs_for(["drums", "violin"]) == 2  # refined: one run
+    assert flat.latent_options.component_count == 32 and flat.runs_for(["violin"]) == 1
     assert tagged.replace(components=8, runs=3).latent_options.component_count == 8
-    assert tagged.replace(runs=3).resolved_runs() == 3
-    assert SeparatorConfig(latent="mask").resolved_runs() == 1
+    assert tagged.replace(runs=3).runs_for(["drums"]) == 3 and tagged.replace(steps=5).runs_for(["violin"]) == 1
+    assert SeparatorConfig(latent="mask").runs_for(["violin"]) == 1

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One GPU session's measurements, each step with its own time limit inside a global budget (seconds,
 # BUDGET): the CUDA tests, the decision evaluation on both dev sets over 3 seeds in growing chunks
-# (the default, the flat start it replaced and joint estimation; each chunk's summary replaces the last
+# (the default, the previous default (32 components, one run), the flat start and joint estimation; each chunk's summary replaces the last
 # only when it finishes, and the cache makes the next chunk incremental), absent sources, the objective
 # alignment check and device timings.
 # Prepared by scripts/gpu/bundle.sh; run from the checkout's root on the device machine:
@@ -9,7 +9,7 @@
 # Every setting below can be overridden from the environment (a CPU dry run: DEV=cpu J=2 TRACKS=1 ...).
 set -u
 T0=$(date +%s); BUDGET=${BUDGET:-540}; DEV=${DEV:-cuda}; J=${J:-14}; TRACKS=${TRACKS:-8 16 32}
-A=${A:---config default= --config flat=start=flat --config joint=joint=true}
+A=${A:---config default= --config previous=components=32,runs=1 --config flat=start=flat --config joint=joint=true}
 ABS=${ABS:---config default=}
 ALIGN=${ALIGN:---config reference= --config focused=objective=focused --config judge_rest=judge_rest=true}
 SECONDS_BENCH=${SECONDS_BENCH:-600 180}; STEMS=${STEMS:-12}

@@ -124,7 +124,8 @@ def _separator_defaults() -> dict[str, str]:
 
     defaults = {f"{name}.lr,steps,runs,options": repr((
         space.default_lr, [space.steps_for(space.Options(), source) for source in SOURCE_NAMES],
-        space.runs_for(space.Options()), space.Options(), getattr(space.Options(), "component_count", None)))
+        [space.runs_for(space.Options(), steps) for steps in (0, 1)], space.Options(),
+        getattr(space.Options(), "component_count", None)))
         for name, space in LATENTS.items()}
     defaults["presets"] = repr(sorted(PRESETS.items()))
     return defaults

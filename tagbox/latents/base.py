@@ -74,8 +74,9 @@ class LatentSpace(nn.Module, ABC):
         return cls.default_steps
 
     @classmethod
-    def runs_for(cls, options: LatentOptions) -> int:
-        """Runs averaged when none are set (:attr:`tagbox.config.SeparatorConfig.runs`)."""
+    def runs_for(cls, options: LatentOptions, steps: int) -> int:
+        """Runs averaged for a source steered for ``steps`` when none are set
+        (:attr:`tagbox.config.SeparatorConfig.runs`)."""
         return 1
 
     @classmethod
