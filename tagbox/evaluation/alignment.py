@@ -40,9 +40,10 @@ class Alignment:
 
 def oracle_components(space: NMFLatent, stems: list[torch.Tensor], target: int) -> torch.Tensor:
     """Components ``(K,)`` whose Wiener mask holds more of stem ``target``'s energy than of any other stem's."""
-    stft = space.stfts[0]
-    masks = space.component_masks()
-    energy = torch.stack([(masks**2 * stft(stem).abs()[None] ** 2).sum((1, 2)) for stem in stems])
+    power = [space.stfts[0](stem).abs() ** 2 for stem in stems]
+    energy = torch.stack([
+        torch.stack([(space.component_mask(k) ** 2 * stem).sum() for k in range(space.H.shape[0])]) for stem in power
+    ])
     return energy.argmax(0) == target
 
 

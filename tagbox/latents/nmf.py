@@ -111,14 +111,18 @@ class NMFLatent(MaskedLatent):
     def starts_separated(cls, options: NMFOptions) -> bool:
         return options.start == "tagged"
 
-    def component_masks(self) -> torch.Tensor:
-        """Each component's Wiener mask on the reference, ``(K, freq, frames)``; they sum to one."""
-        return self.W.T[:, :, None] * self.H[:, None, :] / self.full
+    def component_mask(self, k: int) -> torch.Tensor:
+        """Component ``k``'s Wiener mask on the reference, ``(freq, frames)``; the K masks sum to one."""
+        return self.W[:, k, None] * self.H[k] / self.full
 
     @torch.no_grad()
     def components(self) -> torch.Tensor:
-        """Each component's part of the reference, ``(K, samples)``; they sum to it."""
-        return self.stfts[0].inverse(self.component_masks() * self.reference_specs[0], self.length)
+        """Each component's part of the reference, ``(K, samples)``; they sum to it. One at a
+        time: all masks of a 30 s segment at once hold about a gigabyte."""
+        spec = self.reference_specs[0]
+        return torch.stack([
+            self.stfts[0].inverse(self.component_mask(k) * spec, self.length) for k in range(self.H.shape[0])
+        ])
 
     def gains(self) -> torch.Tensor:
         """Per-source component gains ``(sources, K, frames)``, interpolated between time knots."""
