@@ -80,7 +80,8 @@ class SeparateTask:
         return {
             "preset": self.preset, "sources": list(self.sources), "joint": self.joint, "model": separator.name,
             **config, "steps": {source: separator.config.steps_for(source) for source in self.sources},
-            "runs": {source: separator.config.runs_for([source]) for source in self.sources},
+            "runs": {source: separator.config.runs_for(self.sources if self.joint else [source])
+                     for source in self.sources},
             "lr": separator.lr, "encoding": self.encoding,
         }
 

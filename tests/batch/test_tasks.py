@@ -46,3 +46,11 @@ def test_a_group_is_written_whole_or_not_at_all(tmp_path, monkeypatch):
     with pytest.raises(TagboxError, match="already exists"):
         task._save(group, makers, blocks, 8000, 1)
     SeparateTask("default", encoding="float32", force=True)._save(group, makers, blocks, 8000, 1)
+
+
+def test_settings_record_the_steps_and_runs_each_source_gets():
+    options = {"taggers": ["debug-tiny"], "components": 4}
+    apart = SeparateTask("default", options, ("drums", "violin")).settings()
+    assert apart["steps"] == {"drums": 15, "violin": 0} and apart["runs"] == {"drums": 1, "violin": 2}
+    together = SeparateTask("default", options, ("drums", "violin"), joint=True).settings()
+    assert together["steps"] == {"drums": 15, "violin": 0} and together["runs"] == {"drums": 2, "violin": 2}
