@@ -40,10 +40,8 @@ class Alignment:
 
 def oracle_components(space: NMFLatent, stems: list[torch.Tensor], target: int) -> torch.Tensor:
     """Components ``(K,)`` whose Wiener mask holds more of stem ``target``'s energy than of any other stem's."""
-    power = [space.stfts[0](stem).abs() ** 2 for stem in stems]
-    energy = torch.stack([
-        torch.stack([(space.component_mask(k) ** 2 * stem).sum() for k in range(space.H.shape[0])]) for stem in power
-    ])
+    power = torch.stack([space.stfts[0](stem).abs() ** 2 for stem in stems])  # (stems, F, N)
+    energy = torch.stack([(space.component_mask(k) ** 2 * power).sum((1, 2)) for k in range(space.H.shape[0])], dim=1)
     return energy.argmax(0) == target
 
 
