@@ -48,6 +48,13 @@ def describe(result: SeparationResult) -> dict:
     }
 
 
+def progress(label: str, record: dict, steps: int, runs: int) -> str:
+    """A step record as the batch progress shows it: ``drums step 3/15``, with the run when
+    several are averaged (``drums run 2/2 step 3/15``)."""
+    run = f" run {record['run'] + 1}/{runs}" if runs > 1 else ""
+    return f"{label}{run} step {record['step'] + 1}/{steps}"
+
+
 @dataclass
 class SeparateTask:
     """Separate ``sources`` from one file and write each output group atomically."""
@@ -93,8 +100,8 @@ class SeparateTask:
         for group in job.todo:
             names = list(group)[:-1] if self.joint else list(group)[:1]
             label, steps = "+".join(names), max(separator.config.steps_for(name) for name in names)
-            separator.callback = None if step is None else (
-                lambda record: step(f"{label} step {record['step'] + 1}/{steps}"))
+            runs = separator.config.runs_for(names)
+            separator.callback = None if step is None else (lambda record: step(progress(label, record, steps, runs)))
             # The estimates wait on disk until the whole file is known: memory stays flat in its length.
             with tempfile.TemporaryDirectory(prefix="tagbox-") as scratch:
                 stream = StemStream(scratch, len(names), channels, sample_rate)

@@ -54,3 +54,9 @@ def test_settings_record_the_steps_and_runs_each_source_gets():
     assert apart["steps"] == {"drums": 15, "violin": 0} and apart["runs"] == {"drums": 1, "violin": 2}
     together = SeparateTask("default", options, ("drums", "violin"), joint=True).settings()
     assert together["steps"] == {"drums": 15, "violin": 0} and together["runs"] == {"drums": 2, "violin": 2}
+
+
+def test_progress_names_the_run_only_when_several_are_averaged():
+    record = {"run": 1, "step": 2}
+    assert tasks.progress("drums", record, steps=15, runs=1) == "drums step 3/15"
+    assert tasks.progress("violin+drums", record, steps=15, runs=2) == "violin+drums run 2/2 step 3/15"
