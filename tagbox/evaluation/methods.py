@@ -117,16 +117,11 @@ def nameable(taggers: tuple[str, ...] | None, source: str) -> bool:
 
 
 def _separator_defaults() -> dict[str, str]:
-    """The default settings: each latent's learning rate, steps and options, and the presets."""
+    """What every latent decides where a configuration sets nothing, and the presets."""
     from tagbox.config import PRESETS
     from tagbox.latents import LATENTS
-    from tagbox.sources import SOURCE_NAMES
 
-    defaults = {f"{name}.lr,steps,runs,options": repr((
-        space.default_lr, [space.steps_for(space.Options(), source) for source in SOURCE_NAMES],
-        [space.runs_for(space.Options(), steps) for steps in (0, 1)], space.Options(),
-        getattr(space.Options(), "component_count", None)))
-        for name, space in LATENTS.items()}
+    defaults = {name: repr(space.resolved_defaults(space.Options())) for name, space in LATENTS.items()}
     defaults["presets"] = repr(sorted(PRESETS.items()))
     return defaults
 

@@ -21,6 +21,7 @@ from torch import nn
 from tagbox.errors import TagboxError
 from tagbox.masks import STFT
 from tagbox.settings import flag
+from tagbox.sources import SOURCE_NAMES
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,13 @@ class LatentSpace(nn.Module, ABC):
         """Runs averaged for a source steered for ``steps`` when none are set
         (:attr:`tagbox.config.SeparatorConfig.runs`)."""
         return 1
+
+    @classmethod
+    def resolved_defaults(cls, options: LatentOptions) -> dict[str, object]:
+        """What the space decides for ``options`` where the user set nothing: a result depends on
+        these as much as on the settings given (eval's cache key reads them)."""
+        return {"lr": cls.default_lr, "steps": {source: cls.steps_for(options, source) for source in SOURCE_NAMES},
+                "runs": {steps: cls.runs_for(options, steps) for steps in (0, 1)}, "options": options}
 
     @classmethod
     def starts_separated(cls, options: LatentOptions) -> bool:

@@ -108,6 +108,10 @@ class NMFLatent(MaskedLatent):
         return 2 if options.start == "tagged" and steps == 0 else 1
 
     @classmethod
+    def resolved_defaults(cls, options: NMFOptions) -> dict[str, object]:
+        return {**super().resolved_defaults(options), "components": options.component_count}
+
+    @classmethod
     def starts_separated(cls, options: NMFOptions) -> bool:
         return options.start == "tagged"
 

@@ -173,6 +173,9 @@ def test_the_key_of_a_tagbox_method_follows_the_separators_defaults(monkeypatch)
     monkeypatch.setitem(tagbox.latents.LATENTS, "nmf", Retuned)
     assert spec.key() != before
     before = spec.key()
+    monkeypatch.setitem(tagbox.latents.nmf.COMPONENTS, "tagged", 24)  # a default the options leave unset
+    assert spec.key() != before
+    before = spec.key()
 
     @dataclasses.dataclass(frozen=True)
     class MoreComponents(tagbox.latents.NMFOptions):
@@ -180,7 +183,7 @@ def test_the_key_of_a_tagbox_method_follows_the_separators_defaults(monkeypatch)
 
     monkeypatch.setattr(Retuned, "Options", MoreComponents)  # as if NMFOptions' default were edited
     monkeypatch.setitem(tagbox.config.PRESETS, "default", tagbox.config.SeparatorConfig())
-    assert spec.key() != before and "components=64" in spec.key()["defaults"]["nmf.lr,steps,runs,options"]
+    assert spec.key() != before and "components=64" in spec.key()["defaults"]["nmf"]
     faithful = MethodSpec("f", "tagbox", (("preset", "faithful"),))
     before = faithful.key()
     monkeypatch.setitem(tagbox.config.PRESETS, "faithful", tagbox.config.PRESETS["faithful"].replace(steps=7))

@@ -58,3 +58,11 @@ def test_tagged_start_needs_the_taggers_and_an_unknown_start_is_refused():
         NMFLatent(music(16000, 1.0)[0], 16000, NMFOptions(components=2, start="tagged"))
     with pytest.raises(UnknownNameError, match="unknown start 'oracle'; choose from flat, tagged"):
         NMFOptions(start="oracle")
+
+
+def test_resolved_defaults_follow_the_start():
+    tagged, flat = (NMFLatent.resolved_defaults(NMFOptions(start=start)) for start in ("tagged", "flat"))
+    assert tagged["components"] == 16 and flat["components"] == 32
+    assert tagged["steps"]["drums"] == 15 and tagged["steps"]["violin"] == 0 and flat["steps"]["violin"] == 150
+    assert tagged["runs"] == {0: 2, 1: 1} and flat["runs"] == {0: 1, 1: 1}
+    assert NMFLatent.resolved_defaults(NMFOptions(components=8))["components"] == 8
