@@ -160,6 +160,7 @@ class Separator:
         used = {tagger_id for s in steered for tagger_id in s.targets}
         run = MixtureRun(steered, warnings=[])
         for message in [self.ensemble.short_audio_warning(samples / rate, used),
+                        self.space.crowding_warning(self.config.latent_options, len(names)),
                         *(weak_recognition_warning(list(s.targets), s.source) for s in steered)]:
             if message:
                 self._warn_once(message)

@@ -263,6 +263,14 @@ def test_joint_masks_start_as_an_even_split():
         torch.testing.assert_close(results[name].target, x / 4, atol=1e-4, rtol=1e-3)
 
 
+def test_more_sources_than_the_components_can_give_are_warned_about():
+    x = music(16000, 2.0)
+    crowded = fast(steps=1).separate_joint(x, sample_rate=16000, sources=["drums", "violin", "flute", "piano"])
+    assert any("share 4 NMF components" in w and "at least 5" in w for w in crowded["drums"].warnings)
+    fitting = fast(steps=1).separate_joint(x, sample_rate=16000, sources=["drums", "violin", "flute"])
+    assert not any("NMF components" in w for w in fitting["drums"].warnings)
+
+
 def test_joint_needs_distinct_sources_and_the_nmf_latent():
     with pytest.raises(TagboxError, match="twice"):
         fast().separate_joint(music(), sample_rate=16000, sources=["drums", "drums"])

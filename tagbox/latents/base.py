@@ -88,6 +88,12 @@ class LatentSpace(nn.Module, ABC):
                 "runs": {steps: cls.runs_for(options, steps) for steps in (0, 1)}, "options": options}
 
     @classmethod
+    def crowding_warning(cls, options: LatentOptions, sources: int) -> str | None:
+        """A warning when ``sources`` estimated together (and the rest) ask for more parts than
+        the space can divide a mixture into; None when it can."""
+        return None
+
+    @classmethod
     def starts_separated(cls, options: LatentOptions) -> bool:
         """Whether the space's start is already an estimate of the source (so 0 steps is a
         separation, not the unsteered mixture)."""

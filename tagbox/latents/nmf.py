@@ -112,6 +112,15 @@ class NMFLatent(MaskedLatent):
         return {**super().resolved_defaults(options), "components": options.component_count}
 
     @classmethod
+    def crowding_warning(cls, options: NMFOptions, sources: int) -> str | None:
+        # A component goes mostly to one source or to the rest: with fewer components than
+        # parts, some sources get nothing of their own.
+        if sources + 1 <= options.component_count:
+            return None
+        return (f"{sources} sources and the rest share {options.component_count} NMF components: some get none of "
+                f"their own; raise --components to at least {sources + 1}")
+
+    @classmethod
     def starts_separated(cls, options: NMFOptions) -> bool:
         return options.start == "tagged"
 
