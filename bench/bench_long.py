@@ -92,10 +92,10 @@ def child(path: Path, out: Path, steps: int | None) -> dict:
     import torch
 
     import tagbox.cli.separate as command
-    from tagbox import latents, stems, steering
+    from tagbox import latents, steering, stems
     from tagbox.batch import tasks
-    from tagbox.latents.labelling import Heard
     from tagbox.cli import main
+    from tagbox.latents.labelling import Heard
     from tagbox.taggers.ensemble import TaggerEnsemble
 
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))

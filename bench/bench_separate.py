@@ -23,8 +23,8 @@ Separator's per-step callbacks, and the total is extrapolated to the configurati
 step count as (first step with setup) + (real steps - 1) x (median step) + (finish: applying
 the masks and tagging the result); real steps count every run's. With several runs each later
 run's setup (its decomposition and labelling) falls inside one step gap and is not extrapolated:
-the measured total is the number. A configuration of 0 steps is timed end to end only. The machine may be shared: CPU seconds per step and the
-load average are printed too.
+the measured total is the number. A configuration of 0 steps is timed end to end only. The
+machine may be shared: CPU seconds per step and the load average are printed too.
 
     TAGBOX_WEIGHTS_MIRROR=/work/shared/weights OMP_NUM_THREADS=1 \
         python bench/bench_separate.py [--steps 20] [--threads 1 2] [--configurations default ...]

@@ -387,7 +387,6 @@ def test_unset_steps_refine_from_the_tagged_start_only_the_sources_listed():
     assert len(joint["drums"].history) == NMFLatent.tagged_steps["drums"]
 
 
-
 def test_runs_average_the_estimates_of_successive_seeds():
     x = music(16000, 1.0)
     one, other = (fast(seed=seed).separate_tensor(x, sample_rate=16000, source="drums") for seed in (3, 4))

@@ -6,8 +6,8 @@ steering path (NMF latent from the flat start, reference objective, MTAT musicnn
 tagger windows), a few steps on a fixed stereo input and seed, on the CPU; it was the default
 until the tagged start replaced it. ``tests/data/tagged_start.json`` pins the tagged start as it
 was the default (32 components, one run, no step), ``tests/data/default_drums.json`` the default
-for drums since (16 components, one run refined by drums' own steps). Rewrite them only for a change that is meant
-to alter the separation, and say so in the commit.
+for drums since (16 components, one run refined by drums' own steps). Rewrite them only for a
+change that is meant to alter the separation, and say so in the commit.
 """
 
 from __future__ import annotations
