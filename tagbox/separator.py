@@ -156,7 +156,9 @@ class Separator:
     ) -> MixtureRun:
         """Steer the mixture read by ``read(offset, count)`` at ``rate``, segment by segment
         (:func:`tagbox.run.run_segments`); finished regions of the estimates go to ``sink``."""
-        steered = [self.steered(name, names) for name in names]
+        rivals = self.config.competitors_for(names)
+        steered = [self.steered(name, [*names, *rivals]) for name in names]
+        competitors = [self.steered(name, [*names, *rivals]) for name in rivals]
         used = {tagger_id for s in steered for tagger_id in s.targets}
         run = MixtureRun(steered, warnings=[])
         for message in [self.ensemble.short_audio_warning(samples / rate, used),
@@ -166,10 +168,11 @@ class Separator:
                 self._warn_once(message)
                 run.warnings.append(message)
         segments = segment_count(samples, rate, self.config.segment, self.config.overlap)
-        steps = [self.config.steps_for(name) for name in names]
-        most = max(steps)
+        steps = [self.config.steps_for(name) for name in [*names, *rivals]]
+        most = self.config.most_steps(names)
         runs = self.config.runs_for(names)
-        # From a start that is already an estimate (0 steps), progress counts segments instead.
+        # From a start that is already an estimate (0 steps), progress counts segments instead; a
+        # run whose competitors were not heard takes fewer steps than planned.
         with tqdm(total=segments * runs * (most or 1), desc="+".join(names), unit="step" if most else "segment",
                   disable=not self.progress, leave=False) as bar:
             def on_step(index: int, repeat: int, step: int, value: float, probability: float) -> None:
@@ -181,14 +184,15 @@ class Separator:
                     self.callback(record)
 
             def one_run(piece: torch.Tensor, index: int, repeat: int) -> torch.Tensor:
+                taken = len(run.history)
                 estimate = steer_segment(
                     piece, rate, steered, space=self.space, options=self.config.latent_options, model=self.model,
                     ensemble=self.ensemble, seed=self.config.seed + repeat, segment_index=index, steps=steps,
                     lr=self.lr, average=self.config.average, judge_rest=self.config.judge_rest,
+                    competitors=competitors, competitor_threshold=self.config.competitor_threshold,
                     on_step=lambda *step: on_step(index, repeat, *step),
                 )
-                if not most:
-                    bar.update(1)
+                bar.update((most or 1) - (len(run.history) - taken))
                 return estimate
 
             def one_segment(piece: torch.Tensor, index: int) -> torch.Tensor:

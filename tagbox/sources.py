@@ -107,6 +107,13 @@ def source_tags(name: str, vocabulary: str) -> tuple[str, ...]:
     return _in_vocabulary_order(tags, vocabulary)
 
 
+def shares_tags(first: str, second: str) -> bool:
+    """Whether some vocabulary means both sources by one tag (violin and strings in MTAT): the
+    taggers could not tell their estimates apart."""
+    return canonical_name(first) == canonical_name(second) or any(
+        set(source_tags(first, vocabulary)) & set(source_tags(second, vocabulary)) for vocabulary in VOCABULARIES)
+
+
 def instrument_tags(vocabulary: str) -> tuple[str, ...]:
     """Every tag of ``vocabulary`` that names a source (instrument or voice); no genres or moods."""
     return _in_vocabulary_order({tag for s in _sources().values() for tag in s.tags[vocabulary]}, vocabulary)

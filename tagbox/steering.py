@@ -184,28 +184,46 @@ def steer_segment(
     lr: float,
     average: int = 0,
     judge_rest: bool = False,
+    competitors: Sequence[Steered] = (),
+    competitor_threshold: float = 0.0,
     on_step: Callable[[int, float, float], None] | None = None,
 ) -> torch.Tensor:
     """Steer a fresh ``space`` on one segment ``(C, T)`` and return each source's estimate ``(S, C, T)``.
 
-    Source ``i`` is steered for ``steps[i]`` steps: after its last one its loss no longer counts
-    (from a start that is an estimate, refining helps some sources and harms others). The latent
-    works on the peak-normalised mono downmix; its final state is applied to every channel. The
-    tagger windows are drawn from a generator seeded by ``seed + segment_index``, so a segment's
-    result does not depend on the ones before it.
+    Source ``i`` of ``steered`` and then of ``competitors`` is steered for ``steps[i]`` steps:
+    after its last one its loss no longer counts (from a start that is an estimate, refining
+    helps some sources and harms others). A competitor joins only where the taggers hear it in
+    the segment (probability at least ``competitor_threshold``); its estimate is not returned.
+    The latent works on the peak-normalised mono downmix; its final state is applied to every
+    channel. The tagger windows are drawn from a generator seeded by ``seed + segment_index``,
+    so a segment's result does not depend on the ones before it.
     """
     mono = piece.mean(0)
     peak = mono.abs().max()
     if peak <= 0:
         return torch.zeros(len(steered), *piece.shape, device=piece.device)
-    latent = space(mono / peak, rate, options, model=model, sources=len(steered), seed=seed,
-                   hear=hearing(ensemble, rate, steered)).to(piece.device)
+    joined = heard_competitors(ensemble, rate, mono / peak, competitors, competitor_threshold)
+    every = [*steered, *(competitors[i] for i in joined)]
+    steps = [*steps[: len(steered)], *(steps[len(steered) + i] for i in joined)]
+    latent = space(mono / peak, rate, options, model=model, sources=len(every), seed=seed,
+                   hear=hearing(ensemble, rate, every)).to(piece.device)
     rng = torch.Generator(device="cpu").manual_seed(seed + segment_index)
 
     def loss(step: int, estimates: torch.Tensor, rest: torch.Tensor | None) -> tuple[torch.Tensor, float]:
         active = [index for index, count in enumerate(steps) if step < count]
-        return steering_loss(ensemble, estimates[active], rate, [steered[i] for i in active], rng, rest)
+        return steering_loss(ensemble, estimates[active], rate, [every[i] for i in active], rng, rest)
 
     steer(latent, loss, steps=max(steps, default=0), lr=lr, average=average, judge_rest=judge_rest, on_step=on_step)
     # Masks are scale-invariant; the scale matters only for decoded audio (no-mask mode).
-    return latent.apply(piece / peak) * peak
+    return latent.apply(piece / peak)[: len(steered)] * peak
+
+
+def heard_competitors(
+    ensemble: TaggerEnsemble, rate: int, mixture: torch.Tensor, competitors: Sequence[Steered], threshold: float
+) -> list[int]:
+    """Indices of the ``competitors`` the taggers hear in ``mixture (samples,)``: those whose
+    target probability reaches ``threshold`` (one forward pass, however many there are)."""
+    if not competitors:
+        return []
+    heard = hearing(ensemble, rate, list(competitors))(mixture[None])[:, 0]
+    return [index for index, probability in enumerate(heard.tolist()) if probability >= threshold]

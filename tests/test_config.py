@@ -57,6 +57,8 @@ def test_the_latents_settings_live_in_its_own_options():
         ({"latent": "vqvae", "output_views": "first"}, "unknown output_views 'first'"),
         ({"init_gain": 1.0}, "init_gain must be between 0 and 1"),
         ({"components": 0}, "components must be at least 1"),
+        ({"competitors": ("drumz",)}, "unknown source 'drumz' (did you mean 'drums'?)"),
+        ({"competitor_threshold": 1.0}, "competitor_threshold must be between 0 and 1"),
     ],
 )
 def test_bad_settings_fail_before_any_model_loads(settings, message):
@@ -117,3 +119,22 @@ def test_unset_components_and_runs_follow_the_start():
     assert tagged.replace(components=8, runs=3).latent_options.component_count == 8
     assert tagged.replace(runs=3).runs_for(["drums"]) == 3 and tagged.replace(steps=5).runs_for(["violin"]) == 1
     assert SeparatorConfig(latent="mask").runs_for(["violin"]) == 1
+
+
+def test_competitors_join_only_requests_they_share_no_tag_with_and_only_from_a_separated_start():
+    config = SeparatorConfig()
+    assert config.competitors == ("drums",) and config.competitors_for(["violin", "piano"]) == ("drums",)
+    assert config.competitors_for(["drums"]) == () and config.competitors_for(["Drums", "violin"]) == ()
+    assert config.replace(competitors=("strings", "bass")).competitors_for(["violin"]) == ("bass",)  # MTAT 'violin'
+    assert config.replace(start="flat").competitors_for(["violin"]) == ()
+    assert PRESETS["faithful"].competitors == () and config.replace(latent="mask").competitors_for(["violin"]) == ()
+    assert config.most_steps(["violin"]) == NMFLatent.tagged_steps["drums"] and config.most_steps(["drums"]) == 15
+    assert config.replace(competitors="none").most_steps(["violin"]) == 0
+
+
+def test_competitor_none_on_the_command_line_turns_them_off():
+    parser = build_parser()
+    args = parser.parse_args(["separate", "x.wav", "-s", "violin", "--competitor", "none"])
+    assert SeparatorConfig().replace(**{k: v for k, v in separator_options(args).items() if k != "device"}).competitors == ()
+    args = parser.parse_args(["separate", "x.wav", "-s", "violin", "--competitor", "bass", "--competitor", "drums"])
+    assert separator_options(args)["competitors"] == ["bass", "drums"]

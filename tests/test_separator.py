@@ -379,12 +379,25 @@ def test_sources_whose_tags_overlap_can_be_separated_together():
 
 def test_unset_steps_refine_from_the_tagged_start_only_the_sources_listed():
     x = music(16000, 1.0)
-    separator = Separator(taggers="debug-tiny", start="tagged", components=4, runs=1, progress=False)
+    separator = Separator(taggers="debug-tiny", start="tagged", components=4, runs=1, competitors=(), progress=False)
     drums = separator.separate_tensor(x, sample_rate=16000, source="drums")
     violin = separator.separate_tensor(x, sample_rate=16000, source="violin")
     assert len(drums.history) == NMFLatent.tagged_steps["drums"] and violin.history == []
     joint = separator.separate_joint(x, sample_rate=16000, sources=["violin", "drums"])
     assert len(joint["drums"].history) == NMFLatent.tagged_steps["drums"]
+
+
+def test_a_competitor_the_taggers_hear_is_steered_beside_the_request_and_not_returned():
+    x = music(16000, 1.0)
+    heard = Separator(taggers="debug-tiny", components=4, runs=1, progress=False)  # debug-tiny hears drums at p ~0.5
+    violin = heard.separate_tensor(x, sample_rate=16000, source="violin")
+    assert len(violin.history) == NMFLatent.tagged_steps["drums"]  # the competitor's refinement
+    torch.testing.assert_close(violin.target + violin.residual, x.reshape(1, -1), atol=1e-4, rtol=0)
+    unheard = Separator(taggers="debug-tiny", components=4, runs=1, competitor_threshold=0.99, progress=False)
+    alone = unheard.separate_tensor(x, sample_rate=16000, source="violin")
+    none = Separator(taggers="debug-tiny", components=4, runs=1, competitors="none", progress=False)
+    assert alone.history == [] and torch.equal(alone.target, none.separate_tensor(x, sample_rate=16000, source="violin").target)
+    assert not torch.equal(alone.target, violin.target)
 
 
 def test_runs_average_the_estimates_of_successive_seeds():

@@ -117,3 +117,9 @@ def test_the_source_map_needs_no_torch():
 
     code = "import sys, tagbox.sources, tagbox.vocabularies; assert 'torch' not in sys.modules, 'torch imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_sources_share_tags_where_some_vocabulary_names_both_by_one_tag():
+    assert sources.shares_tags("violin", "strings") and sources.shares_tags("electric_guitar", "guitar")
+    assert sources.shares_tags("Drums", "drums")
+    assert not sources.shares_tags("drums", "violin") and not sources.shares_tags("bass", "drums")

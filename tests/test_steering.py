@@ -91,3 +91,31 @@ def test_each_source_counts_in_the_loss_for_its_own_steps(monkeypatch):
     steering.steer_segment(music(16000, 1.0), 16000, steered, space=NMFLatent, options=NMFOptions(components=4, start="flat"),
                            model=None, ensemble=ensemble, seed=0, segment_index=0, steps=[1, 3], lr=0.1)
     assert judged == [(["drums", "guitar"], 2), (["guitar"], 1), (["guitar"], 1)]
+
+
+def test_a_competitor_joins_a_segment_only_where_the_taggers_hear_it(monkeypatch):
+    from tagbox import steering
+    from tagbox.latents import NMFLatent, NMFOptions
+    from tagbox.taggers.ensemble import TaggerEnsemble
+    from tests.test_separator import music
+
+    ensemble = TaggerEnsemble.load("debug-tiny")
+    violin, drums = [steering.steered_source(ensemble.taggers, name, ["violin", "drums"], "reference", (), device="cpu",
+                                             warn=lambda _: None) for name in ("violin", "drums")]
+    piece = music(16000, 1.0, channels=2)
+    heard = steering.hearing(ensemble, 16000, [drums])(piece.mean(0)[None] / piece.mean(0).abs().max()).item()
+    judged, real = [], steering.steering_loss
+
+    def spy(ensemble, estimates, rate, sources, rng, rest=None):
+        judged.append([s.source for s in sources])
+        return real(ensemble, estimates, rate, sources, rng, rest)
+
+    monkeypatch.setattr(steering, "steering_loss", spy)
+    settings = dict(space=NMFLatent, options=NMFOptions(components=4), model=None, ensemble=ensemble, seed=0,
+                    segment_index=0, steps=[0, 2], lr=0.1, competitors=[drums])
+    joined = steering.steer_segment(piece, 16000, [violin], competitor_threshold=heard * 0.9, **settings)
+    assert joined.shape == (1, *piece.shape) and judged == [["drums"], ["drums"]]
+    judged.clear()
+    alone = steering.steer_segment(piece, 16000, [violin], competitor_threshold=heard * 1.1, **settings)
+    assert judged == [] and not torch.equal(alone, joined)
+    torch.testing.assert_close(alone, steering.steer_segment(piece, 16000, [violin], **{**settings, "competitors": []}))

@@ -99,7 +99,7 @@ class SeparateTask:
         sources = {}
         for group in job.todo:
             names = list(group)[:-1] if self.joint else list(group)[:1]
-            label, steps = "+".join(names), max(separator.config.steps_for(name) for name in names)
+            label, steps = "+".join(names), separator.config.most_steps(names)
             runs = separator.config.runs_for(names)
             separator.callback = None if step is None else (lambda record: step(progress(label, record, steps, runs)))
             # The estimates wait on disk until the whole file is known: memory stays flat in its length.
