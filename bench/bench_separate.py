@@ -7,6 +7,9 @@ Configurations:
     its real step count, so the extrapolation can be checked against a measurement.
 ``flat start``
     the ``nmf`` latent from the flat start (:class:`tagbox.latents.NMFOptions`), 150 steps.
+``no competitors``
+    the default without its drums competitor (``competitors="none"``): what a source that
+    takes no step costs where no competitor is heard.
 ``one run of 32``
     the tagged start as the previous default ran it: 32 components, one run.
 ``musicnn only``
@@ -21,10 +24,10 @@ Configurations:
 Each configuration runs ``--steps`` steps; the step time is the median gap between the
 Separator's per-step callbacks, and the total is extrapolated to the configuration's real
 step count as (first step with setup) + (real steps - 1) x (median step) + (finish: applying
-the masks and tagging the result); real steps count every run's. With several runs each later
+the masks and tagging the result); real steps count every run's. A source that takes no step
+itself is timed end to end, with the steps its competitors took. With several runs each later
 run's setup (its decomposition and labelling) falls inside one step gap and is not extrapolated:
-the measured total is the number. A configuration of 0 steps is timed end to end only. The
-machine may be shared: CPU seconds per step and the load average are printed too.
+the measured total is the number. The machine may be shared: CPU seconds per step and the load average are printed too.
 
     TAGBOX_WEIGHTS_MIRROR=/work/shared/weights OMP_NUM_THREADS=1 \
         python bench/bench_separate.py [--steps 20] [--threads 1 2] [--configurations default ...]
@@ -71,6 +74,7 @@ def random_weight_generators() -> Iterator[None]:
 CONFIGURATIONS: dict[str, tuple[str, Callable[[], Separator]]] = {
     "default": ("Separator()", lambda: Separator(progress=False)),
     "flat start": ('Separator(start="flat")', lambda: Separator(start="flat", progress=False)),
+    "no competitors": ('Separator(competitors="none")', lambda: Separator(competitors="none", progress=False)),
     "one run of 32": ("Separator(components=32, runs=1)", lambda: Separator(components=32, runs=1, progress=False)),
     "musicnn only": ('Separator(taggers="mtat-musicnn")',
                      lambda: Separator(taggers="mtat-musicnn", progress=False)),
@@ -143,12 +147,15 @@ def main() -> None:
             torch.set_num_threads(threads)
             with random_weight_generators():
                 separator = make()
-            real_steps = separator.config.steps_for(args.source) * separator.config.runs_for([args.source])
-            if real_steps == 0:  # the start is the estimate: nothing to extrapolate
+            runs = separator.config.runs_for([args.source])
+            real_steps = separator.config.steps_for(args.source) * runs
+            if real_steps == 0:  # the start is the estimate (steered only by competitors): timed end to end
                 start = (time.perf_counter(), time.process_time())
-                separator.separate_tensor(wav, sample_rate=sample_rate, source=args.source)
+                result = separator.separate_tensor(wav, sample_rate=sample_rate, source=args.source)
                 wall, cpu = time.perf_counter() - start[0], time.process_time() - start[1]
-                print(f"| {name}: {description} | {threads} | 0 | | | | 0 | | {wall:.1f} ({cpu:.1f}) |", flush=True)
+                steps = len(result.history)  # the competitors', where the taggers hear them in this excerpt
+                print(f"| {name}: {description} | {threads} | 0 | | | | {steps} | | {wall:.1f} ({cpu:.1f}) |",
+                      flush=True)
                 continue
             timing = timed_run(separator, wav, sample_rate, args.source, args.steps)
             measured = "-"
