@@ -74,7 +74,7 @@ class SeparatorConfig:
                 value = (value,)
             if value is not None:
                 object.__setattr__(self, name, tuple(value))
-        if self.competitors == ("none",):
+        if self.competitors in (None, ("none",)):  # --competitor none; eval's --config reads 'none' as None
             object.__setattr__(self, "competitors", ())
         choice("latent", self.latent, LATENTS)
         if self.latent_options is None:

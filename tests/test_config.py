@@ -130,6 +130,7 @@ def test_competitors_join_only_requests_they_share_no_tag_with_and_only_from_a_s
     assert PRESETS["faithful"].competitors == () and config.replace(latent="mask").competitors_for(["violin"]) == ()
     assert config.most_steps(["violin"]) == NMFLatent.tagged_steps["drums"] and config.most_steps(["drums"]) == 15
     assert config.replace(competitors="none").most_steps(["violin"]) == 0
+    assert config.replace(competitors=None).competitors == ()  # eval's --config NAME=competitors=none
 
 
 def test_competitor_none_on_the_command_line_turns_them_off():
