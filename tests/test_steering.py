@@ -119,3 +119,15 @@ def test_a_competitor_joins_a_segment_only_where_the_taggers_hear_it(monkeypatch
     alone = steering.steer_segment(piece, 16000, [violin], competitor_threshold=heard * 1.1, **settings)
     assert judged == [] and not torch.equal(alone, joined)
     torch.testing.assert_close(alone, steering.steer_segment(piece, 16000, [violin], **{**settings, "competitors": []}))
+
+
+def test_shortest_window_keeps_only_the_taggers_of_the_shortest_window():
+    from types import SimpleNamespace
+
+    from tagbox.steering import Steered
+
+    ensemble = SimpleNamespace(taggers=[SimpleNamespace(id="short", input_length=48000),
+                                        SimpleNamespace(id="long", input_length=464000)])
+    steered = Steered("drums", {"short": "target a", "long": "target b"})
+    assert steered.shortest_window(ensemble) == Steered("drums", {"short": "target a"})
+    assert Steered("drums", {"long": "target b"}).shortest_window(ensemble).targets == {"long": "target b"}
