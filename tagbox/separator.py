@@ -157,11 +157,12 @@ class Separator:
         """Steer the mixture read by ``read(offset, count)`` at ``rate``, segment by segment
         (:func:`tagbox.run.run_segments`); finished regions of the estimates go to ``sink``."""
         rivals = self.config.competitors_for(names)
-        steered = [self.steered(name, [*names, *rivals]) for name in names]
+        everyone = [*names, *rivals]
+        steered = [self.steered(name, everyone) for name in names]
         # A competitor is steered by its taggers of the shortest window, as the labelling hears:
         # drums steered by MTAT musicnn alone cost 0.07 +- 0.05 dB on the 33 stems they compete
         # for (two seeds) against musicnn and FCN, at 15.3 s instead of 24.1 for 10 s of violin.
-        competitors = [self.steered(name, [*names, *rivals]).shortest_window(self.ensemble) for name in rivals]
+        competitors = [self.steered(name, everyone).shortest_window(self.ensemble) for name in rivals]
         used = {tagger_id for s in steered for tagger_id in s.targets}
         run = MixtureRun(steered, warnings=[])
         for message in [self.ensemble.short_audio_warning(samples / rate, used),
@@ -171,7 +172,7 @@ class Separator:
                 self._warn_once(message)
                 run.warnings.append(message)
         segments = segment_count(samples, rate, self.config.segment, self.config.overlap)
-        steps = [self.config.steps_for(name) for name in [*names, *rivals]]
+        steps = [self.config.steps_for(name) for name in everyone]
         most = self.config.most_steps(names)
         runs = self.config.runs_for(names)
         # From a start that is already an estimate (0 steps), progress counts segments instead; a
