@@ -66,6 +66,10 @@ class SeparatorConfig:
         "--competitor", "source estimated beside the requested ones where the taggers hear it, not written "
         "(repeatable; 'none' for none; default drums)", action="append", metavar="NAME"))
     competitor_threshold: float = 0.03
+    # Nothing below a source's lowest note is given to it (violin G3, cello C2, flute B3, guitar
+    # D2; :mod:`tagbox.ranges`): there it can only be another source.
+    ranges: bool = field(default=True, metadata=_flag(
+        "--no-ranges", "keep what lies below an instrument's lowest note in its estimate", action="store_false"))
 
     def __post_init__(self) -> None:
         for name in ("taggers", "exclude", "competitors"):  # lists and single ids, as --config gives them
@@ -190,7 +194,7 @@ PRESETS: dict[str, SeparatorConfig] = {
     # and EMA-updated, all-tag BCE, every non-overlapping tagger window, last FFT size's output.
     "faithful": SeparatorConfig(
         latent="vqvae", latent_options=VQVAEOptions(generator="jukebox-5b", codebook="reference", output_views="last"),
-        objective="reference", windows=None, short_audio="pad", lr=5.0, steps=100, competitors=(),
+        objective="reference", windows=None, short_audio="pad", lr=5.0, steps=100, competitors=(), ranges=False,
     ),
 }
 

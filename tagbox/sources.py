@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
+import librosa
+
 from tagbox.errors import UnknownNameError
 from tagbox.vocabularies import VOCABULARIES, vocabulary_tags
 
@@ -28,6 +30,7 @@ class Source:
     tags: dict[str, tuple[str, ...]]
     within: str | None = None
     negations: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    lowest: str | None = None  # the lowest note the instrument sounds, e.g. "G3"
 
 
 @lru_cache(maxsize=1)
@@ -40,6 +43,7 @@ def _sources() -> dict[str, Source]:
             within=entry.get("within"),
             tags={v: tuple(entry["tags"][v]) for v in VOCABULARIES},
             negations={v: tuple(entry.get("negations", {}).get(v, ())) for v in VOCABULARIES},
+            lowest=entry.get("lowest"),
         )
         for name, entry in data.items()
     }
@@ -112,6 +116,20 @@ def shares_tags(first: str, second: str) -> bool:
     taggers could not tell their estimates apart."""
     return canonical_name(first) == canonical_name(second) or any(
         set(source_tags(first, vocabulary)) & set(source_tags(second, vocabulary)) for vocabulary in VOCABULARIES)
+
+
+def lowest_frequency(name: str) -> float | None:
+    """The fundamental in Hz of the lowest note ``name`` sounds (its own, else the nearest broader
+    source's: an electric guitar is a guitar); None where it has none (a piano reaches below
+    any separation, a raw tag is no instrument)."""
+    name = canonical_name(name)
+    if is_raw_tag(name):
+        return None
+    for source in [name, *_ancestors(name)]:
+        note = _sources()[source].lowest
+        if note is not None:
+            return float(librosa.note_to_hz(note))
+    return None
 
 
 def instrument_tags(vocabulary: str) -> tuple[str, ...]:

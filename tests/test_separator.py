@@ -258,7 +258,9 @@ def test_joint_stems_and_rest_sum_to_the_mixture():
 
 def test_joint_masks_start_as_an_even_split():
     x = music(16000, 2.0)
-    results = fast(steps=1, lr=1e-9).separate_joint(x, sample_rate=16000, sources=["drums", "violin", "flute"])
+    # ranges=False: violin and flute would lose what lies below their lowest notes to the rest.
+    results = fast(steps=1, lr=1e-9, ranges=False).separate_joint(
+        x, sample_rate=16000, sources=["drums", "violin", "flute"])
     for name in ("drums", "violin", "flute", "rest"):
         torch.testing.assert_close(results[name].target, x / 4, atol=1e-4, rtol=1e-3)
 
