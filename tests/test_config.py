@@ -139,3 +139,8 @@ def test_competitor_none_on_the_command_line_turns_them_off():
     assert SeparatorConfig().replace(**{k: v for k, v in separator_options(args).items() if k != "device"}).competitors == ()
     args = parser.parse_args(["separate", "x.wav", "-s", "violin", "--competitor", "bass", "--competitor", "drums"])
     assert separator_options(args)["competitors"] == ["bass", "drums"]
+
+
+def test_instrument_ranges_are_the_default_and_unknown_to_the_reference():
+    assert SeparatorConfig().ranges and not SeparatorConfig(ranges=False).ranges
+    assert not PRESETS["faithful"].ranges

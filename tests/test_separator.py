@@ -409,3 +409,16 @@ def test_runs_average_the_estimates_of_successive_seeds():
     assert not torch.allclose(one.target, other.target)
     torch.testing.assert_close(both.target, (one.target + other.target) / 2, atol=1e-5, rtol=0)
     assert [(h["run"], h["step"]) for h in both.history] == [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2)]
+
+
+def test_an_instruments_estimate_holds_nothing_below_its_lowest_note():
+    t = torch.arange(32000) / 16000
+    x = (0.5 * torch.sin(2 * math.pi * 100 * t) + 0.3 * torch.sin(2 * math.pi * 440 * t))[None]  # under and above G3
+
+    def at_100_hz(audio: torch.Tensor) -> float:
+        return (torch.fft.rfft(audio[0]).abs()[200] / 16000).item()  # 2 s: bin 200 is 100 Hz
+
+    bounded = fast(start="tagged", steps=0).separate_tensor(x, sample_rate=16000, source="violin")
+    unbounded = fast(start="tagged", steps=0, ranges=False).separate_tensor(x, sample_rate=16000, source="violin")
+    assert at_100_hz(bounded.target) < 0.01 * at_100_hz(x) < at_100_hz(unbounded.target)
+    torch.testing.assert_close(bounded.target + bounded.residual, x)

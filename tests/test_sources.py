@@ -123,3 +123,17 @@ def test_sources_share_tags_where_some_vocabulary_names_both_by_one_tag():
     assert sources.shares_tags("violin", "strings") and sources.shares_tags("electric_guitar", "guitar")
     assert sources.shares_tags("Drums", "drums")
     assert not sources.shares_tags("drums", "violin") and not sources.shares_tags("bass", "drums")
+
+
+def test_lowest_notes_are_inherited_by_narrower_sources_and_absent_elsewhere():
+    assert sources.lowest_frequency("violin") == pytest.approx(196.0, abs=0.01)  # G3
+    assert sources.lowest_frequency("Cello") == pytest.approx(65.41, abs=0.01)  # C2
+    assert sources.lowest_frequency("electric_guitar") == sources.lowest_frequency("guitar") == pytest.approx(73.42, abs=0.01)
+    assert sources.lowest_frequency("piano") is None and sources.lowest_frequency("strings") is None
+    assert sources.lowest_frequency("cello") != sources.lowest_frequency("strings")  # not taken from the broader
+    assert sources.lowest_frequency("instrument---violin") is None  # a raw tag is no instrument
+
+
+@pytest.mark.parametrize("name", [name for name, entry in DATA.items() if "lowest" in entry])
+def test_every_lowest_note_is_a_note_within_hearing(name):
+    assert 20 < sources.lowest_frequency(name) < 1000
