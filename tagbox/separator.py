@@ -26,7 +26,7 @@ from tagbox.config import preset as named_preset
 from tagbox.device import resolve_device
 from tagbox.inputs import audio_input
 from tagbox.latents import LATENTS, check_joint
-from tagbox.ranges import keep_within_ranges
+from tagbox.ranges import remove_below_range
 from tagbox.recognisability import weak_recognition_warning
 from tagbox.resample import resample
 from tagbox.result import SeparationResult
@@ -203,7 +203,7 @@ class Separator:
             def one_segment(piece: torch.Tensor, index: int) -> torch.Tensor:
                 # Runs differ in their seed (decomposition and tagger windows); their mean is the estimate.
                 estimate = torch.stack([one_run(piece, index, repeat) for repeat in range(runs)]).mean(0)
-                return keep_within_ranges(estimate, piece, rate, names) if self.config.ranges else estimate
+                return remove_below_range(estimate, rate, names) if self.config.ranges else estimate
 
             return run_segments(read, samples, rate, run, ensemble=self.ensemble, steer_piece=one_segment,
                                 segment=self.config.segment, overlap=self.config.overlap, sink=sink)

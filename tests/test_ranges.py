@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from tagbox.ranges import floor, keep_within_ranges
+from tagbox.ranges import floor, remove_below_range
 from tagbox.sources import lowest_frequency
 
 RATE = 16000
@@ -29,28 +29,20 @@ def test_the_floor_rises_over_the_semitone_below_the_lowest_note():
     assert 0 < weights[3] < 1
 
 
-def test_what_lies_below_a_single_sources_lowest_note_goes_to_the_rest():
+def test_what_lies_below_a_sources_lowest_note_leaves_its_estimate_only():
     mixture = (tone(100.0) + tone(440.0))[None]  # a bass note under a violin's A4
-    bounded = keep_within_ranges(mixture[None], mixture, RATE, ["violin"])
-    assert bounded.shape == (1, *mixture.shape)
-    assert level_at(bounded[0], 100.0) < 0.01 and level_at(bounded[0], 440.0) == pytest.approx(1.0, abs=0.02)
-
-
-def test_in_a_joint_request_the_other_sources_and_the_rest_share_it_as_they_hold_it():
-    mixture = (tone(100.0) + tone(440.0))[None]
     estimates = torch.stack([0.5 * mixture, 0.25 * mixture])  # violin, piano; the rest holds 0.25
-    bounded = keep_within_ranges(estimates, mixture, RATE, ["violin", "piano"])
+    bounded = remove_below_range(estimates, RATE, ["violin", "piano"])
+    assert bounded.shape == estimates.shape
     assert level_at(bounded[0], 100.0) < 0.01 and level_at(bounded[0], 440.0) == pytest.approx(0.5, abs=0.02)
-    # The violin's 0.5 at 100 Hz is split evenly between the piano (0.25) and the rest (0.25).
-    assert level_at(bounded[1], 100.0) == pytest.approx(0.5, abs=0.02)
-    assert level_at(bounded[1], 440.0) == pytest.approx(0.25, abs=0.02)
-    rest = mixture - bounded.sum(0)
-    assert level_at(rest, 100.0) == pytest.approx(0.5, abs=0.02) and level_at(rest, 440.0) == pytest.approx(0.25, abs=0.02)
+    torch.testing.assert_close(bounded[1], estimates[1])  # a piano has no lowest note
+    rest = mixture - bounded.sum(0)  # so the rest takes the violin's 0.5 at 100 Hz
+    assert level_at(rest, 100.0) == pytest.approx(0.75, abs=0.02) and level_at(rest, 440.0) == pytest.approx(0.25, abs=0.02)
 
 
 def test_sources_without_lowest_notes_are_returned_untouched():
     estimates = torch.randn(2, 2, RATE)
-    assert keep_within_ranges(estimates, estimates.sum(0), RATE, ["drums", "synth"]) is estimates
+    assert remove_below_range(estimates, RATE, ["drums", "synth"]) is estimates
 
 
 @pytest.mark.parametrize("source", ["cello", "flute", "electric_guitar"])
@@ -59,4 +51,4 @@ def test_a_note_just_above_the_lowest_is_kept(source):
     # lowest note's own bin straddles the ramp.
     frequency = round(lowest_frequency(source) * 1.1)
     note = tone(frequency)[None]
-    assert level_at(keep_within_ranges(note[None], note, RATE, [source])[0], frequency) == pytest.approx(1.0, abs=0.05)
+    assert level_at(remove_below_range(note[None], RATE, [source])[0], frequency) == pytest.approx(1.0, abs=0.05)
