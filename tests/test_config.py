@@ -142,5 +142,7 @@ def test_competitor_none_on_the_command_line_turns_them_off():
 
 
 def test_instrument_ranges_are_the_default_and_unknown_to_the_reference():
-    assert SeparatorConfig().ranges and not SeparatorConfig(ranges=False).ranges
-    assert not PRESETS["faithful"].ranges
+    assert SeparatorConfig().ranges and not PRESETS["faithful"].ranges
+    parser = build_parser()
+    assert "ranges" not in separator_options(parser.parse_args(["separate", "x.wav", "-s", "violin"]))
+    assert separator_options(parser.parse_args(["separate", "x.wav", "-s", "violin", "--no-ranges"]))["ranges"] is False
