@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from tagbox import sources
 from tagbox.errors import TagboxError
 from tagbox.latents import LatentSpace
+from tagbox.latents.labelling import Hear, Hearing
 from tagbox.objectives import TagTarget, build_target
 from tagbox.taggers.base import Tagger
 from tagbox.taggers.ensemble import TaggerEnsemble
@@ -77,10 +78,10 @@ def steered_source(
     return Steered(source, targets)
 
 
-def hearing(ensemble: TaggerEnsemble, rate: int, steered: list[Steered]) -> Callable[[torch.Tensor], torch.Tensor]:
-    """``hear(clips (B, samples) at rate) -> (sources, B)``: each steered source's target
-    probability in each clip, every window heard (no random draw), forward only. What a latent
-    may ask about its pieces before the first step.
+def hearing(ensemble: TaggerEnsemble, rate: int, steered: list[Steered]) -> Hear:
+    """``hear(clips (B, samples) at rate)``: each steered source's target probability in each
+    clip, and every tag of the taggers that heard it, every window heard (no random draw),
+    forward only. What a latent may ask about its pieces before the first step.
 
     A latent asks this of many clips (each component, the mixture without it), so each source is
     heard by its taggers of the shortest window only: on the dev sets MTAT musicnn (3 s) labels
@@ -92,7 +93,8 @@ def hearing(ensemble: TaggerEnsemble, rate: int, steered: list[Steered]) -> Call
 
     def hear(clips: torch.Tensor) -> torch.Tensor:
         probs = ensemble.probabilities(clips, rate, used)
-        return torch.stack([listener.probability(probs) for listener in listeners])
+        return Hearing(torch.stack([listener.probability(probs) for listener in listeners]),
+                       torch.cat(list(probs.values()), -1))
 
     return hear
 
@@ -228,5 +230,5 @@ def heard_competitors(
     target probability reaches ``threshold`` (one forward pass, however many there are)."""
     if not competitors:
         return []
-    heard = hearing(ensemble, rate, list(competitors))(mixture[None])[:, 0]
+    heard = hearing(ensemble, rate, list(competitors))(mixture[None]).sources[:, 0]
     return [index for index, probability in enumerate(heard.tolist()) if probability >= threshold]

@@ -103,7 +103,7 @@ def test_a_competitor_joins_a_segment_only_where_the_taggers_hear_it(monkeypatch
     violin, drums = [steering.steered_source(ensemble.taggers, name, ["violin", "drums"], "reference", (), device="cpu",
                                              warn=lambda _: None) for name in ("violin", "drums")]
     piece = music(16000, 1.0, channels=2)
-    heard = steering.hearing(ensemble, 16000, [drums])(piece.mean(0)[None] / piece.mean(0).abs().max()).item()
+    heard = steering.hearing(ensemble, 16000, [drums])(piece.mean(0)[None] / piece.mean(0).abs().max()).sources.item()
     judged, real = [], steering.steering_loss
 
     def spy(ensemble, estimates, rate, sources, rng, rest=None):

@@ -14,11 +14,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import torch
 
-# hear(clips (B, samples)) -> (sources, B): each source's target probability in each clip.
-Hear = Callable[[torch.Tensor], torch.Tensor]
+
+class Hearing(NamedTuple):
+    """What the taggers hear in a batch of clips."""
+
+    sources: torch.Tensor  # (sources, B): each source's target probability in each clip
+    tags: torch.Tensor  # (B, tags): every tag's probability, the listening taggers' side by side
+
+
+# hear(clips (B, samples)) -> what the taggers hear in each clip.
+Hear = Callable[[torch.Tensor], Hearing]
 
 # Start logits stay within +-BOUND (gains 0.05..0.95): still soft enough for a refinement to
 # move; clipping cost 0.02 dB on the dev sets' forward-only estimates.
@@ -33,17 +42,21 @@ def _logit(p: torch.Tensor) -> torch.Tensor:
 @dataclass
 class Heard:
     """What the taggers hear of each source ``(sources, ...)``: in the whole mixture, in each
-    component alone, and in the mixture without each component."""
+    component alone, and in the mixture without each component; and every tag of each component
+    alone ``(K, tags)``, how it sounds whatever the sources."""
 
     whole: torch.Tensor
     alone: torch.Tensor
     without: torch.Tensor
+    tags: torch.Tensor
 
     @classmethod
     @torch.no_grad()
     def listen(cls, components: torch.Tensor, mixture: torch.Tensor, hear: Hear) -> "Heard":
         """Hear ``components (K, samples)``, which sum to ``mixture (samples,)``."""
-        return cls(whole=hear(mixture[None]), alone=hear(components), without=hear(mixture[None] - components))
+        whole, alone = hear(mixture[None]), hear(components)
+        return cls(whole=whole.sources, alone=alone.sources, without=hear(mixture[None] - components).sources,
+                   tags=alone.tags)
 
     def evidence(self, *, removal_weight: float) -> torch.Tensor:
         """Evidence ``(sources, K)`` that each component belongs to each source, in log-odds: the
@@ -51,6 +64,28 @@ class Heard:
         without it (one component of many changes the mixture's tags little, hence the weight)."""
         whole = _logit(self.whole)
         return (_logit(self.alone) - whole) + removal_weight * (whole - _logit(self.without))
+
+
+def share(evidence: torch.Tensor, tags: torch.Tensor, *, temperature: float) -> torch.Tensor:
+    """Each component's evidence ``(sources, K)``, standardised and averaged with that of the
+    components that sound like it.
+
+    One note or onset of an instrument, heard alone, is weak evidence; the taggers hear the
+    instrument's other components alike, whatever source was asked for, so pooling their evidence
+    steadies it. Likeness is the cosine between the components' tag log-odds ``tags (K, tags)``
+    (centred over the components); each component's weights over all of them, itself included
+    (cosine 1, the largest), are a softmax at ``temperature``, so a component unlike the others
+    keeps its own evidence, and ``temperature`` 0 shares nothing. Over both dev sets' 96 stems
+    (0 steps, one NMF seed) temperature 0.2 gained +0.40 +- 0.07 dB, every source and both sets
+    alike; likeness from the components' spectra or activations gained at most +0.1 or lost.
+    """
+    if temperature == 0 or evidence.shape[-1] < 2:
+        return evidence
+    standard = (evidence - evidence.mean(-1, keepdim=True)) / (evidence.std(-1, keepdim=True) + 1e-6)
+    features = _logit(tags)
+    features = features - features.mean(0, keepdim=True)
+    features = features / (features.norm(dim=-1, keepdim=True) + 1e-8)
+    return standard @ torch.softmax(features @ features.T / temperature, -1).T
 
 
 def start_logits(evidence: torch.Tensor, *, slope: float, offset: float) -> torch.Tensor:

@@ -11,7 +11,7 @@ from torch import nn
 
 from tagbox.errors import TagboxError
 from tagbox.latents.base import GainOptions, MaskedLatent, gain_logit
-from tagbox.latents.labelling import Hear, Heard, start_logits
+from tagbox.latents.labelling import Hear, Heard, share, start_logits
 from tagbox.masks import STFT
 from tagbox.nmf import kl_nmf
 from tagbox.settings import choice, flag
@@ -32,7 +32,9 @@ class NMFOptions(GainOptions):
     ``start='flat'``: ``init_gain`` for a single source, several sources equal. ``'tagged'``:
     each component's gains from what the taggers hear in it before any step
     (:mod:`tagbox.latents.labelling`), ``sigmoid(slope * standardised evidence + offset)``
-    for one source.
+    for one source, where each component's evidence is first averaged with that of the
+    components that sound like it (``share_temperature``, 0 for none;
+    :func:`tagbox.latents.labelling.share`).
     """
 
     components: int | None = field(default=None, metadata=flag(
@@ -43,10 +45,13 @@ class NMFOptions(GainOptions):
     start_slope: float = 1.5
     start_offset: float = -1.0
     removal_weight: float = 10.0
+    share_temperature: float = 0.0
 
     def __post_init__(self) -> None:
         super().__post_init__()
         choice("start", self.start, STARTS)
+        if self.share_temperature < 0:
+            raise TagboxError(f"share_temperature must be 0 (no sharing) or more, got {self.share_temperature}")
         for name in ("components", "time_knots"):
             if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise TagboxError(f"{name} must be at least 1, got {getattr(self, name)}")
@@ -89,7 +94,8 @@ class NMFLatent(MaskedLatent):
             if hear is None:
                 raise TagboxError("the tagged start needs the taggers (hear)")
             heard = Heard.listen(self.components(), mixture, hear)
-            evidence = heard.evidence(removal_weight=options.removal_weight)
+            evidence = share(heard.evidence(removal_weight=options.removal_weight), heard.tags,
+                             temperature=options.share_temperature)
             logits[:] = start_logits(evidence, slope=options.start_slope, offset=options.start_offset)[..., None]
         elif sources == 1:
             logits[0] = gain_logit(options.init_gain)

@@ -1,14 +1,14 @@
 import torch
 
-from tagbox.latents.labelling import BOUND, Heard, start_logits
+from tagbox.latents.labelling import Heard, Hearing, share
 
 
 def test_evidence_is_alone_vs_whole_plus_weighted_whole_vs_without():
     probabilities: dict[str, list[int]] = {}
 
-    def hear(clips: torch.Tensor) -> torch.Tensor:  # probability = first sample, one source
+    def hear(clips: torch.Tensor) -> Hearing:  # probability = first sample, one source; tags = both samples
         probabilities.setdefault("calls", []).append(clips.shape[0])
-        return clips[:, 0][None]
+        return Hearing(clips[:, 0][None], clips + 0.25)
 
     mixture = torch.tensor([0.5, 0.0])
     components = torch.tensor([[0.4, 0.0], [0.1, 0.0]])
@@ -20,14 +20,41 @@ def test_evidence_is_alone_vs_whole_plus_weighted_whole_vs_without():
                 logit(0.1) - logit(0.5) + 2 * (logit(0.5) - logit(0.4))]
     torch.testing.assert_close(evidence[0], torch.stack(expected))
     assert evidence[0, 0] > 0 > evidence[0, 1]
+    torch.testing.assert_close(heard.tags, components + 0.25)  # how each component alone sounds
 
 
-def test_start_logits_standardise_each_sources_evidence_and_put_the_rest_last_at_zero():
-    evidence = torch.tensor([[-2.0, 0.0, 3.0, 50.0], [1.0, 2.0, 3.0, 4.0]])
-    logits = start_logits(evidence, slope=0.5, offset=1.0)
-    assert logits.shape == (3, 4) and (logits[-1] == 0).all()
-    standard = (evidence[1] - evidence[1].median()) / evidence[1].std()
-    torch.testing.assert_close(logits[1], 0.5 * standard + 1.0)
-    # scale-free: evidence ten times as strong gives the same start
-    torch.testing.assert_close(start_logits(10 * evidence, slope=0.5, offset=1.0), logits)
-    assert logits.abs().max() <= BOUND  # never a gain the refinement cannot move
+def _sigmoid(x: list[list[float]]) -> torch.Tensor:
+    return torch.sigmoid(torch.tensor(x))
+
+
+def test_sharing_lifts_the_components_that_sound_like_strong_evidence():
+    # components 0 and 1 sound alike (same tags), 2 and 3 alike; only 0 has strong evidence
+    tags = _sigmoid([[3.0, -3.0], [3.0, -3.0], [-3.0, 3.0], [-3.0, 3.0]])
+    evidence = torch.tensor([[4.0, 0.0, 0.0, 0.5]])
+    shared = share(evidence, tags, temperature=0.05)
+    assert shared[0, 1] > shared[0, 2]  # 1 sounds like 0, 2 does not: no longer tied
+    standard = (evidence - evidence.mean()) / evidence.std()
+    # this cold, each component's weight is split evenly between itself and its twin
+    torch.testing.assert_close(shared, (standard + standard[:, [1, 0, 3, 2]]) / 2, atol=1e-4, rtol=0)
+
+
+def test_a_component_unlike_the_others_keeps_its_own_evidence():
+    tags = _sigmoid([[3.0, 0.0, 0.0], [0.0, 3.0, 0.0], [0.0, 0.0, 3.0]])
+    evidence = torch.tensor([[2.0, -1.0, 0.5]])
+    shared = share(evidence, tags, temperature=0.05)
+    torch.testing.assert_close(shared, (evidence - evidence.mean()) / evidence.std(), atol=1e-4, rtol=0)
+
+
+def test_no_sharing_or_no_other_component_leaves_the_evidence_as_it_is():
+    tags = _sigmoid([[1.0, 0.0], [0.0, 1.0]])
+    evidence = torch.tensor([[1.0, 2.0], [3.0, -1.0]])
+    assert share(evidence, tags, temperature=0.0) is evidence
+    single = evidence[:, :1]
+    assert share(single, tags[:1], temperature=0.2) is single
+
+
+def test_a_hot_temperature_averages_every_components_evidence():
+    tags = _sigmoid([[2.0, 0.0, 0.0], [1.9, 0.1, 0.0], [0.0, 2.0, 0.0], [0.0, 0.0, 2.0]])
+    evidence = torch.tensor([[0.0, 3.0, -1.0, 1.0]])
+    shared = share(evidence, tags, temperature=1e4)
+    torch.testing.assert_close(shared, torch.zeros_like(shared), atol=1e-3, rtol=0)

@@ -3,6 +3,7 @@ import torch
 
 from tagbox.errors import TagboxError, UnknownNameError
 from tagbox.latents import NMFLatent, NMFOptions
+from tagbox.latents.labelling import Hearing
 from tests.test_separator import music
 
 
@@ -26,10 +27,11 @@ def test_several_sources_start_as_an_even_split_whatever_the_starting_gain():
 
 def _low_band_hearing(rate: int):
     """A fake hear(): a source that is 'heard' in proportion to the clip's energy below 1 kHz."""
-    def hear(clips: torch.Tensor) -> torch.Tensor:
+    def hear(clips: torch.Tensor) -> Hearing:
         spec = torch.fft.rfft(clips).abs() ** 2
         low = spec[:, : clips.shape[-1] * 1000 // rate].sum(-1)
-        return (0.05 + 0.9 * low / (spec.sum(-1) + 1e-9))[None]
+        heard = 0.05 + 0.9 * low / (spec.sum(-1) + 1e-9)
+        return Hearing(heard[None], torch.stack([heard, 1 - heard], -1))
     return hear
 
 
@@ -66,3 +68,8 @@ def test_resolved_defaults_follow_the_start():
     assert tagged["steps"]["drums"] == 15 and tagged["steps"]["violin"] == 0 and flat["steps"]["violin"] == 150
     assert tagged["runs"] == {0: 2, 1: 1} and flat["runs"] == {0: 1, 1: 1}
     assert NMFLatent.resolved_defaults(NMFOptions(components=8))["components"] == 8
+
+
+def test_a_negative_share_temperature_is_refused():
+    with pytest.raises(TagboxError, match="share_temperature must be 0 .no sharing. or more, got -0.1"):
+        NMFOptions(share_temperature=-0.1)
