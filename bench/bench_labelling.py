@@ -22,7 +22,7 @@ import torch
 from tagbox.evaluation.alignment import oracle_components
 from tagbox.evaluation.datasets import detect_layout, load_track, track_sources
 from tagbox.latents import NMFLatent, NMFOptions
-from tagbox.latents.labelling import BOUND, Heard, start_logits
+from tagbox.latents.labelling import BOUND, Heard, share, start_logits
 from tagbox.metrics import si_sdr
 from tagbox.separator import Separator
 from tagbox.steering import Steered
@@ -31,8 +31,8 @@ SOURCES = "cello drums electric_guitar flute guitar piano strings synth violin".
 OPTIONS = NMFOptions(start="tagged")
 
 
-def _standardised(heard: Heard) -> torch.Tensor:
-    evidence = heard.evidence(removal_weight=OPTIONS.removal_weight)
+def _standardised(heard: Heard, temperature: float = 0.0) -> torch.Tensor:
+    evidence = share(heard.evidence(removal_weight=OPTIONS.removal_weight), heard.tags, temperature=temperature)
     return torch.softmax(start_logits(evidence, slope=OPTIONS.start_slope, offset=OPTIONS.start_offset), 0)[0]
 
 
@@ -43,7 +43,9 @@ STAGES: dict[str, tuple[str, Callable[[Heard], torch.Tensor]]] = {
         h.evidence(removal_weight=OPTIONS.removal_weight)[0].clamp(-BOUND, BOUND))),
     "+ standardised per segment": ("both", _standardised),
     "the same, FCN alone": ("mtat-fcn", _standardised),
-    "the same, musicnn alone (the tagged start)": ("mtat-musicnn", _standardised),
+    "the same, musicnn alone": ("mtat-musicnn", _standardised),
+    "+ shared between components heard alike (the tagged start)": (
+        "mtat-musicnn", lambda h: _standardised(h, OPTIONS.share_temperature)),
 }
 
 
@@ -80,7 +82,8 @@ def main() -> None:
 
                 def heard(taggers: str) -> Heard:
                     listener = Steered(source, {t: target for t, target in targets.items() if taggers in ("both", t)})
-                    return Heard(**{name: listener.probability(tags[name])[None] for name in clips})
+                    alone = torch.cat([tags["alone"][t] for t in listener.targets], -1)
+                    return Heard(**{name: listener.probability(tags[name])[None] for name in clips}, tags=alone)
 
                 gains = {"oracle grouping (ceiling)": oracle_components(
                     space, [stem_audio[n] for n in names], names.index(source)).float()}

@@ -8,6 +8,7 @@ sound less like it, is likely part of it; the two log-odds differences are summe
 evidence per source and component, and a soft start (never 0 or 1) is made from it, so that the
 refinement that follows can still move every gain. On both dev sets (96 stems, one NMF seed) the
 start alone scores +2.3 dB SI-SDRi with the raw evidence and +3.0 standardised per segment.
+Components the taggers hear alike then pool their evidence (:func:`share`).
 """
 
 from __future__ import annotations
@@ -75,9 +76,9 @@ def share(evidence: torch.Tensor, tags: torch.Tensor, *, temperature: float) -> 
     steadies it. Likeness is the cosine between the components' tag log-odds ``tags (K, tags)``
     (centred over the components); each component's weights over all of them, itself included
     (cosine 1, the largest), are a softmax at ``temperature``, so a component unlike the others
-    keeps its own evidence, and ``temperature`` 0 shares nothing. Over both dev sets' 96 stems
-    (0 steps, one NMF seed) temperature 0.2 gained +0.40 +- 0.07 dB, every source and both sets
-    alike; likeness from the components' spectra or activations gained at most +0.1 or lost.
+    keeps its own evidence, and ``temperature`` 0 shares nothing. At 0.2, `tagbox eval` over both
+    dev sets gained +0.21 +- 0.06 dB (95 stems, three seeds averaged; piano level, every other
+    source better); likeness from the components' spectra or activations had gained +0.1 at most.
     """
     if temperature == 0 or evidence.shape[-1] < 2:
         return evidence

@@ -45,7 +45,7 @@ class NMFOptions(GainOptions):
     start_slope: float = 1.5
     start_offset: float = -1.0
     removal_weight: float = 10.0
-    share_temperature: float = 0.0
+    share_temperature: float = 0.2  # 0: each component keeps its own evidence
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -55,6 +55,24 @@ def test_tagged_start_gives_the_components_the_taggers_hear_as_the_source_the_la
     assert 0 < gains.min() and gains.max() < 1  # soft: the refinement can still move every gain
 
 
+def test_tagged_start_pools_the_evidence_of_components_the_taggers_hear_alike():
+    rate = 16000
+    t = torch.arange(rate) / rate
+    mono = torch.sin(2 * torch.pi * 220 * t) * (t < 0.5) + 0.7 * torch.sin(2 * torch.pi * 3000 * t) * (t >= 0.5)
+    low_band = _low_band_hearing(rate)
+
+    def alike(clips: torch.Tensor) -> Hearing:  # the same source evidence, every clip's tags the same
+        heard = low_band(clips)
+        return Hearing(heard.sources, torch.full_like(heard.tags, 0.5))
+
+    def start(temperature: float) -> torch.Tensor:
+        options = NMFOptions(components=3, start="tagged", share_temperature=temperature)
+        return NMFLatent(mono, rate, options, hear=alike).gains()[0, :, 0]
+
+    assert start(0.0).max() - start(0.0).min() > 0.3  # each component's own evidence
+    torch.testing.assert_close(start(0.2), torch.full((3,), float(torch.sigmoid(torch.tensor(-1.0)))))  # pooled
+
+
 def test_tagged_start_needs_the_taggers_and_an_unknown_start_is_refused():
     with pytest.raises(TagboxError, match="needs the taggers"):
         NMFLatent(music(16000, 1.0)[0], 16000, NMFOptions(components=2, start="tagged"))
