@@ -4,8 +4,8 @@ A space is one class (a :class:`LatentSpace` with a frozen ``Options`` dataclass
 in :data:`tagbox.latents.LATENTS`. The Separator loads the space's model once
 (:meth:`LatentSpace.load_model`) and builds one space per steered segment as
 ``Space(mixture, sample_rate, options, model=..., sources=..., seed=..., hear=...)``, where
-``hear`` tells what the taggers hear of each source in any clips (forward only), for a space
-that starts from it.
+``hear`` tells what the taggers hear in any clips (forward only: each source's probability and
+every tag, :class:`tagbox.latents.labelling.Hearing`), for a space that starts from it.
 """
 
 from __future__ import annotations
