@@ -91,7 +91,7 @@ def hearing(ensemble: TaggerEnsemble, rate: int, steered: list[Steered]) -> Hear
     listeners = [source.shortest_window(ensemble) for source in steered]
     used = {tagger_id for listener in listeners for tagger_id in listener.targets}
 
-    def hear(clips: torch.Tensor) -> torch.Tensor:
+    def hear(clips: torch.Tensor) -> Hearing:
         probs = ensemble.probabilities(clips, rate, used)
         return Hearing(torch.stack([listener.probability(probs) for listener in listeners]),
                        torch.cat(list(probs.values()), -1))

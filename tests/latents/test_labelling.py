@@ -1,6 +1,6 @@
 import torch
 
-from tagbox.latents.labelling import Heard, Hearing, share
+from tagbox.latents.labelling import BOUND, Heard, Hearing, share, start_logits
 
 
 def test_evidence_is_alone_vs_whole_plus_weighted_whole_vs_without():
@@ -21,6 +21,18 @@ def test_evidence_is_alone_vs_whole_plus_weighted_whole_vs_without():
     torch.testing.assert_close(evidence[0], torch.stack(expected))
     assert evidence[0, 0] > 0 > evidence[0, 1]
     torch.testing.assert_close(heard.tags, components + 0.25)  # how each component alone sounds
+
+
+
+def test_start_logits_standardise_each_sources_evidence_and_put_the_rest_last_at_zero():
+    evidence = torch.tensor([[-2.0, 0.0, 3.0, 50.0], [1.0, 2.0, 3.0, 4.0]])
+    logits = start_logits(evidence, slope=0.5, offset=1.0)
+    assert logits.shape == (3, 4) and (logits[-1] == 0).all()
+    standard = (evidence[1] - evidence[1].median()) / evidence[1].std()
+    torch.testing.assert_close(logits[1], 0.5 * standard + 1.0)
+    # scale-free: evidence ten times as strong gives the same start
+    torch.testing.assert_close(start_logits(10 * evidence, slope=0.5, offset=1.0), logits)
+    assert logits.abs().max() <= BOUND  # never a gain the refinement cannot move
 
 
 def _sigmoid(x: list[list[float]]) -> torch.Tensor:
