@@ -31,6 +31,8 @@ class Source:
     within: str | None = None
     negations: dict[str, tuple[str, ...]] = field(default_factory=dict)
     lowest: str | None = None  # the lowest note the instrument sounds, e.g. "G3"
+    highest: str | None = None  # the highest, e.g. "E7"
+    pitched: bool = True  # False for a source without notes (drums)
 
 
 @lru_cache(maxsize=1)
@@ -44,6 +46,8 @@ def _sources() -> dict[str, Source]:
             tags={v: tuple(entry["tags"][v]) for v in VOCABULARIES},
             negations={v: tuple(entry.get("negations", {}).get(v, ())) for v in VOCABULARIES},
             lowest=entry.get("lowest"),
+            highest=entry.get("highest"),
+            pitched=entry.get("pitched", True),
         )
         for name, entry in data.items()
     }
@@ -118,18 +122,34 @@ def shares_tags(first: str, second: str) -> bool:
         set(source_tags(first, vocabulary)) & set(source_tags(second, vocabulary)) for vocabulary in VOCABULARIES)
 
 
-def lowest_frequency(name: str) -> float | None:
-    """The fundamental in Hz of the lowest note ``name`` sounds (its own, else the nearest broader
-    source's: an electric guitar is a guitar); None where it has none (a piano reaches below
-    any separation, a raw tag is no instrument)."""
+def _inherited_note(name: str, bound: str) -> float | None:
+    """The fundamental in Hz of ``name``'s ``bound`` note ("lowest" or "highest"): its own, else the
+    nearest broader source's (an electric guitar is a guitar); None where it has none."""
     name = canonical_name(name)
     if is_raw_tag(name):
         return None
     for source in [name, *_ancestors(name)]:
-        note = _sources()[source].lowest
+        note = getattr(_sources()[source], bound)
         if note is not None:
             return float(librosa.note_to_hz(note))
     return None
+
+
+def lowest_frequency(name: str) -> float | None:
+    """The fundamental in Hz of the lowest note ``name`` sounds; None where it has none (a piano
+    reaches below any separation, a raw tag is no instrument)."""
+    return _inherited_note(name, "lowest")
+
+
+def highest_frequency(name: str) -> float | None:
+    """The fundamental in Hz of the highest note ``name`` sounds; None where none is listed."""
+    return _inherited_note(name, "highest")
+
+
+def is_pitched(name: str) -> bool:
+    """Whether ``name`` is a source that plays notes (not drums, not a raw tag such as "beat")."""
+    name = canonical_name(name)
+    return not is_raw_tag(name) and _sources()[name].pitched
 
 
 def instrument_tags(vocabulary: str) -> tuple[str, ...]:

@@ -210,7 +210,8 @@ def steer_segment(
     joined = heard_competitors(ensemble, rate, mono / peak, competitors, competitor_threshold)
     every = [*steered, *(competitors[i] for i in joined)]
     steps = [*steps[: len(steered)], *(steps[len(steered) + i] for i in joined)]
-    latent = space(mono / peak, rate, options, model=model, sources=len(every), seed=seed,
+    names = [sources.canonical_name(source.source) for source in every]
+    latent = space(mono / peak, rate, options, model=model, sources=names, seed=seed,
                    hear=hearing(ensemble, rate, every)).to(piece.device)
     rng = torch.Generator(device="cpu").manual_seed(seed + segment_index)
 

@@ -86,7 +86,8 @@ def check_alignment(
     for start, count in steps.items():
         if start not in STARTS:
             raise ValueError(f"unknown start '{start}'; choose from {', '.join(STARTS)}")
-        space = NMFLatent(mono / peak, sample_rate, separator.config.latent_options, seed=separator.config.seed,
+        space = NMFLatent(mono / peak, sample_rate, separator.config.latent_options, sources=[source],
+                          seed=separator.config.seed,
                           hear=hearing(separator.ensemble, sample_rate, steered)).to(device)
         start_at(space, oracle_components(space, references, names.index(source)) if start == "oracle" else None)
         rng = torch.Generator(device="cpu").manual_seed(separator.config.seed)

@@ -3,7 +3,8 @@
 A space is one class (a :class:`LatentSpace` with a frozen ``Options`` dataclass) plus one entry
 in :data:`tagbox.latents.LATENTS`. The Separator loads the space's model once
 (:meth:`LatentSpace.load_model`) and builds one space per steered segment as
-``Space(mixture, sample_rate, options, model=..., sources=..., seed=..., hear=...)``, where
+``Space(mixture, sample_rate, options, model=..., sources=..., seed=..., hear=...)`` (``sources``: the
+names of the sources it estimates, together), where
 ``hear`` tells what the taggers hear in any clips (forward only: each source's probability and
 every tag, :class:`tagbox.latents.labelling.Hearing`), for a space that starts from it.
 """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -12,8 +13,10 @@ from torch import nn
 from tagbox.errors import TagboxError
 from tagbox.latents.base import GainOptions, MaskedLatent, gain_logit
 from tagbox.latents.labelling import Hear, Heard, share, start_logits
+from tagbox.latents.register import Register, in_register
 from tagbox.masks import STFT
 from tagbox.nmf import kl_nmf
+from tagbox.pitch import fundamentals
 from tagbox.settings import choice, flag
 from tagbox.sources import canonical_name
 
@@ -34,7 +37,9 @@ class NMFOptions(GainOptions):
     (:mod:`tagbox.latents.labelling`), ``sigmoid(slope * standardised evidence + offset)``
     for one source, where each component's evidence is first averaged with that of the
     components that sound like it (``share_temperature``, 0 for none;
-    :func:`tagbox.latents.labelling.share`).
+    :func:`tagbox.latents.labelling.share`), and then lowered the further the component's pitch
+    lies from the source's register (``register_weight``, 0 for none;
+    :mod:`tagbox.latents.register`).
     """
 
     components: int | None = field(default=None, metadata=flag(
@@ -46,12 +51,14 @@ class NMFOptions(GainOptions):
     start_offset: float = -1.0
     removal_weight: float = 10.0
     share_temperature: float = 0.2  # 0: each component keeps its own evidence
+    register_weight: float = 0.0  # 0: pitch plays no part
 
     def __post_init__(self) -> None:
         super().__post_init__()
         choice("start", self.start, STARTS)
-        if self.share_temperature < 0:
-            raise TagboxError(f"share_temperature must be 0 (no sharing) or more, got {self.share_temperature}")
+        for name, off in (("share_temperature", "no sharing"), ("register_weight", "no register")):
+            if getattr(self, name) < 0:
+                raise TagboxError(f"{name} must be 0 ({off}) or more, got {getattr(self, name)}")
         for name in ("components", "time_knots"):
             if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise TagboxError(f"{name} must be at least 1, got {getattr(self, name)}")
@@ -83,21 +90,23 @@ class NMFLatent(MaskedLatent):
     hop_length = 512
 
     def __init__(self, mixture: torch.Tensor, sample_rate: int, options: NMFOptions, *,
-                 model: None = None, sources: int = 1, seed: int = 0, hear: Hear | None = None):
+                 model: None = None, sources: Sequence[str] = ("source",), seed: int = 0, hear: Hear | None = None):
         super().__init__(mixture, [STFT(self.n_fft, self.hop_length, device=mixture.device)])
         W, H = kl_nmf(self.reference_specs[0].abs(), options.component_count, seed=seed)
         self.register_buffer("W", W)
         self.register_buffer("H", H)
         self.register_buffer("full", W @ H + 1e-8)
-        logits = torch.zeros(sources + 1, options.component_count, options.time_knots, device=mixture.device)
+        logits = torch.zeros(len(sources) + 1, options.component_count, options.time_knots, device=mixture.device)
         if options.start == "tagged":
             if hear is None:
                 raise TagboxError("the tagged start needs the taggers (hear)")
             heard = Heard.listen(self.components(), mixture, hear)
             evidence = share(heard.evidence(removal_weight=options.removal_weight), heard.tags,
                              temperature=options.share_temperature)
+            evidence = in_register(evidence, fundamentals(W, self.stfts[0].frequencies(sample_rate)),
+                                   [Register.of(name) for name in sources], weight=options.register_weight)
             logits[:] = start_logits(evidence, slope=options.start_slope, offset=options.start_offset)[..., None]
-        elif sources == 1:
+        elif len(sources) == 1:
             logits[0] = gain_logit(options.init_gain)
         self.gain_logits = nn.Parameter(logits)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -53,7 +54,7 @@ class VQVAELatent(MaskedLatent):
     default_steps = 100
 
     def __init__(self, mixture: torch.Tensor, sample_rate: int, options: VQVAEOptions, *,
-                 model: nn.Module, sources: int = 1, seed: int = 0, hear: Hear | None = None):
+                 model: nn.Module, sources: Sequence[str] = ("source",), seed: int = 0, hear: Hear | None = None):
         self.__dict__["generator"] = model  # frozen and shared: not a submodule of this space
         hop = model.hop_length(options.level)
         length = mixture.shape[-1]

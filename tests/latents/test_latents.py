@@ -33,7 +33,7 @@ class ScaleLatent(MaskedLatent):
     default_lr = 0.5
     default_steps = 2
 
-    def __init__(self, mixture, sample_rate, options, *, model=None, sources=1, seed=0, hear=None):
+    def __init__(self, mixture, sample_rate, options, *, model=None, sources=("source",), seed=0, hear=None):
         super().__init__(mixture, [STFT(512, device=mixture.device)])
         self.logit = nn.Parameter(torch.tensor(gain_logit(options.scale), device=mixture.device))
 

@@ -21,7 +21,7 @@ def test_time_knots_let_a_components_gain_change_along_the_segment():
 
 
 def test_several_sources_start_as_an_even_split_whatever_the_starting_gain():
-    space = NMFLatent(music(16000, 1.0)[0], 16000, NMFOptions(components=4, init_gain=0.3, start="flat"), sources=2)
+    space = NMFLatent(music(16000, 1.0)[0], 16000, NMFOptions(components=4, init_gain=0.3, start="flat"), sources=("violin", "cello"))
     torch.testing.assert_close(space.gains(), torch.full((2, 4, space.H.shape[-1]), 1 / 3))
 
 
