@@ -134,6 +134,19 @@ def test_lowest_notes_are_inherited_by_narrower_sources_and_absent_elsewhere():
     assert sources.lowest_frequency("instrument---violin") is None  # a raw tag is no instrument
 
 
+def test_highest_notes_are_inherited_and_only_drums_and_raw_tags_have_no_pitch():
+    assert sources.highest_frequency("cello") == pytest.approx(880.0, abs=0.01)  # A5
+    assert sources.highest_frequency("electric_guitar") == sources.highest_frequency("guitar") == pytest.approx(1318.51, abs=0.01)
+    assert sources.highest_frequency("piano") is None
+    assert not sources.is_pitched("drums") and not sources.is_pitched("beat")
+    assert sources.is_pitched("Piano") and sources.is_pitched("vocals")
+
+
+@pytest.mark.parametrize("name", [name for name, entry in DATA.items() if "highest" in entry])
+def test_every_range_rises_from_its_lowest_to_its_highest_note(name):
+    assert sources.lowest_frequency(name) < sources.highest_frequency(name) < 4200
+
+
 @pytest.mark.parametrize("name", [name for name, entry in DATA.items() if "lowest" in entry])
 def test_every_lowest_note_is_a_note_within_hearing(name):
     assert 20 < sources.lowest_frequency(name) < 1000

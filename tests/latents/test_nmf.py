@@ -73,6 +73,27 @@ def test_tagged_start_pools_the_evidence_of_components_the_taggers_hear_alike():
     torch.testing.assert_close(start(0.2), torch.full((3,), float(torch.sigmoid(torch.tensor(-1.0)))))  # pooled
 
 
+def test_tagged_start_lowers_a_component_far_from_the_sources_register():
+    rate = 16000
+    t = torch.arange(rate) / rate
+    third = (t * 3).long()  # three notes one after the other: two close together, one three octaves up
+    mono = sum(torch.sin(2 * torch.pi * f * t) * (third == i) for i, f in enumerate((220.0, 247.0, 1760.0)))
+
+    def undecided(clips: torch.Tensor) -> Hearing:  # every clip heard alike: no evidence either way
+        return Hearing(torch.full((1, clips.shape[0]), 0.3), torch.full((clips.shape[0], 2), 0.5))
+
+    def start(weight: float) -> torch.Tensor:
+        options = NMFOptions(components=3, start="tagged", share_temperature=0.0, register_weight=weight)
+        space = NMFLatent(mono, rate, options, sources=("piano",), hear=undecided)
+        high = max(range(3), key=lambda k: float((space.W[:, k] * torch.arange(space.W.shape[0])).sum() / space.W[:, k].sum()))
+        return space.gains()[0, :, 0].detach(), high
+
+    gains, _ = start(0.0)
+    torch.testing.assert_close(gains, torch.full_like(gains, float(gains[0])))
+    gains, high = start(0.25)
+    assert gains[high] < min(gains[k] for k in range(3) if k != high) - 0.05
+
+
 def test_tagged_start_needs_the_taggers_and_an_unknown_start_is_refused():
     with pytest.raises(TagboxError, match="needs the taggers"):
         NMFLatent(music(16000, 1.0)[0], 16000, NMFOptions(components=2, start="tagged"))
@@ -88,6 +109,8 @@ def test_resolved_defaults_follow_the_start():
     assert NMFLatent.resolved_defaults(NMFOptions(components=8))["components"] == 8
 
 
-def test_a_negative_share_temperature_is_refused():
+def test_a_negative_share_temperature_or_register_weight_is_refused():
     with pytest.raises(TagboxError, match="share_temperature must be 0 .no sharing. or more, got -0.1"):
         NMFOptions(share_temperature=-0.1)
+    with pytest.raises(TagboxError, match="register_weight must be 0 .no register. or more, got -1"):
+        NMFOptions(register_weight=-1)
