@@ -23,7 +23,9 @@ from tagbox.evaluation.alignment import oracle_components
 from tagbox.evaluation.datasets import detect_layout, load_track, track_sources
 from tagbox.latents import NMFLatent, NMFOptions
 from tagbox.latents.labelling import BOUND, Heard, share, start_logits
+from tagbox.latents.register import Register, in_register
 from tagbox.metrics import si_sdr
+from tagbox.pitch import fundamentals
 from tagbox.separator import Separator
 from tagbox.steering import Steered
 
@@ -31,21 +33,27 @@ SOURCES = "cello drums electric_guitar flute guitar piano strings synth violin".
 OPTIONS = NMFOptions(start="tagged")
 
 
-def _standardised(heard: Heard, temperature: float = 0.0) -> torch.Tensor:
+# Where each component sounds (its fundamental, Hz) and the register the source is expected in.
+Pitch = tuple[torch.Tensor, Register | None]
+
+
+def _standardised(heard: Heard, pitch: Pitch, temperature: float = 0.0, register_weight: float = 0.0) -> torch.Tensor:
     evidence = share(heard.evidence(removal_weight=OPTIONS.removal_weight), heard.tags, temperature=temperature)
+    evidence = in_register(evidence, pitch[0], [pitch[1]], weight=register_weight)
     return torch.softmax(start_logits(evidence, slope=OPTIONS.start_slope, offset=OPTIONS.start_offset), 0)[0]
 
 
-# stage -> (taggers heard, gains from what they heard)
-STAGES: dict[str, tuple[str, Callable[[Heard], torch.Tensor]]] = {
-    "alone vs mixture, raw": ("both", lambda h: torch.sigmoid(h.evidence(removal_weight=0)[0].clamp(-BOUND, BOUND))),
-    "+ mixture vs without it, raw": ("both", lambda h: torch.sigmoid(
+# stage -> (taggers heard, gains from what they heard and the components' pitch)
+STAGES: dict[str, tuple[str, Callable[[Heard, Pitch], torch.Tensor]]] = {
+    "alone vs mixture, raw": ("both", lambda h, p: torch.sigmoid(h.evidence(removal_weight=0)[0].clamp(-BOUND, BOUND))),
+    "+ mixture vs without it, raw": ("both", lambda h, p: torch.sigmoid(
         h.evidence(removal_weight=OPTIONS.removal_weight)[0].clamp(-BOUND, BOUND))),
     "+ standardised per segment": ("both", _standardised),
     "the same, FCN alone": ("mtat-fcn", _standardised),
     "the same, musicnn alone": ("mtat-musicnn", _standardised),
-    "+ shared between components heard alike (the tagged start)": (
-        "mtat-musicnn", lambda h: _standardised(h, OPTIONS.share_temperature)),
+    "+ shared between components heard alike": ("mtat-musicnn", lambda h, p: _standardised(h, p, OPTIONS.share_temperature)),
+    "+ lowered out of the source's register (the tagged start)": ("mtat-musicnn", lambda h, p: _standardised(
+        h, p, OPTIONS.share_temperature, OPTIONS.register_weight)),
 }
 
 
@@ -71,6 +79,7 @@ def main() -> None:
             peak = mono.abs().max()
             space = NMFLatent(mono / peak, track.sample_rate, NMFOptions(start="flat"), seed=args.seed)
             parts = space.components()
+            pitched = fundamentals(space.W, space.stfts[0].frequencies(track.sample_rate))
             clips = {"whole": (mono / peak)[None], "alone": parts, "without": (mono / peak)[None] - parts}
             tags = {name: ensemble.probabilities(audio, track.sample_rate) for name, audio in clips.items()}
             stem_audio = {name: torch.as_tensor(track.stems[name].mean(0)) / peak for name in stems}
@@ -87,7 +96,8 @@ def main() -> None:
 
                 gains = {"oracle grouping (ceiling)": oracle_components(
                     space, [stem_audio[n] for n in names], names.index(source)).float()}
-                gains.update({stage: rule(heard(taggers)) for stage, (taggers, rule) in STAGES.items()})
+                pitch = (pitched, Register.of(source))
+                gains.update({stage: rule(heard(taggers), pitch) for stage, (taggers, rule) in STAGES.items()})
                 for stage, gain in gains.items():
                     estimate = (gain @ parts).numpy()
                     scores[stage].append((root.name, source, si_sdr(stem, estimate) - base))

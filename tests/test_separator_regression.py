@@ -5,7 +5,8 @@ tests.test_separator_regression``) from the code before the engine was split int
 steering path (NMF latent from the flat start, reference objective, MTAT musicnn + FCN, random
 tagger windows), a few steps on a fixed stereo input and seed, on the CPU; it was the default
 until the tagged start replaced it. ``tests/data/tagged_start.json`` pins the tagged start as it
-was the default (32 components, one run, no step, each component labelled by its own evidence),
+was the default (32 components, one run, no step, each component labelled by its own evidence, no
+register),
 ``tests/data/default_drums.json`` the default for drums (16 components, one run refined by
 drums' own steps; rewritten when components heard alike began to share their evidence). Rewrite them only for a
 change that is meant to alter the separation, and say so in the commit.
@@ -26,7 +27,7 @@ from tests.test_separator import music
 DATA = Path(__file__).parent / "data"
 # pinned file -> the Separator settings it pins
 PINNED = {"default_separation.json": dict(start="flat", steps=4, components=32),
-          "tagged_start.json": dict(steps=0, components=32, runs=1, share_temperature=0),
+          "tagged_start.json": dict(steps=0, components=32, runs=1, share_temperature=0, register_weight=0),
           "default_drums.json": {}}
 RATE = 22050
 EVERY = 211  # keep every 211th sample: a few hundred numbers spread over the whole clip

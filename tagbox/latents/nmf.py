@@ -51,7 +51,7 @@ class NMFOptions(GainOptions):
     start_offset: float = -1.0
     removal_weight: float = 10.0
     share_temperature: float = 0.2  # 0: each component keeps its own evidence
-    register_weight: float = 0.0  # 0: pitch plays no part
+    register_weight: float = 0.25  # 0: pitch plays no part
 
     def __post_init__(self) -> None:
         super().__post_init__()

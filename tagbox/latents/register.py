@@ -5,7 +5,7 @@ two lie octaves apart. Each component's fundamental (:func:`tagbox.pitch.fundame
 it; the source's register is where the components the labelling already believes in lie (their
 fundamentals' mean and spread in octaves, weighted by a softmax of the standardised evidence),
 pulled towards the middle of the instrument's range where one is known (``lowest`` and
-``highest`` in ``tagbox/data/sources.json``: a cello's C2-A5 centres on B3), which counts twice the
+``highest`` in ``tagbox/data/sources.json``: a cello's C2-A5 centres near B3), which counts twice the
 components' own weight, since false positives pull the register towards theirs. A component's
 evidence then loses ``weight`` times its squared distance from the register in spreads (at most
 three). Sources without notes (drums) keep theirs.
