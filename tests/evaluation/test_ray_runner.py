@@ -13,7 +13,11 @@ from tests.evaluation.helpers import write_dataset
 
 pytest.importorskip("ray", reason="Ray is not installed (pip install 'tagbox[ray]')")
 FAST = ["--methods", "tagbox,mixture", "--config", "fast=taggers=debug-tiny-jamendo,steps=1,runs=1"]
-NUMBERS = ("si_sdr", "si_sdri", "p_before", "p_after", "p_estimate", "p_stem", "energy_ratio")
+# metric -> absolute tolerance. Ray's workers run other thread counts than one process, which sum in
+# another order; the decomposition and the components' pitch carry that into the estimate, by about
+# 1e-4 dB here.
+NUMBERS = {"si_sdr": 1e-3, "si_sdri": 1e-3, "p_before": 1e-5, "p_after": 1e-5, "p_estimate": 1e-5, "p_stem": 1e-5,
+           "energy_ratio": 1e-5}
 
 
 def results(path) -> dict:
@@ -32,9 +36,9 @@ def test_ray_gives_the_results_of_one_process_and_resumes(local_ray, tmp_path):
     assert list(local) == list(remote) and len(local) == 2 * 2 * 2  # tracks x stems x methods
     for key, record in local.items():
         assert record["absent"] == remote[key].get("absent") if "absent" in record else "absent" not in remote[key]
-        for name in NUMBERS:
+        for name, tolerance in NUMBERS.items():
             if record.get(name) is not None:
-                np.testing.assert_allclose(remote[key][name], record[name], rtol=1e-4, atol=1e-5, err_msg=f"{key} {name}")
+                np.testing.assert_allclose(remote[key][name], record[name], rtol=1e-4, atol=tolerance, err_msg=f"{key} {name}")
     files = sorted(cache.glob("*.json"))
     assert len(files) == len(local)
     stamps = {path: path.stat().st_mtime_ns for path in files[1:]}
