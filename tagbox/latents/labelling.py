@@ -67,6 +67,12 @@ class Heard:
         return (_logit(self.alone) - whole) + removal_weight * (whole - _logit(self.without))
 
 
+def standardised(evidence: torch.Tensor) -> torch.Tensor:
+    """Each source's evidence ``(sources, K)`` over its components: mean 0, spread 1. How strongly
+    the taggers separate the components differs by source and track; the contrast carries over."""
+    return (evidence - evidence.mean(-1, keepdim=True)) / (evidence.std(-1, keepdim=True) + 1e-6)
+
+
 def share(evidence: torch.Tensor, tags: torch.Tensor, *, temperature: float) -> torch.Tensor:
     """Each component's evidence ``(sources, K)``, standardised and averaged with that of the
     components that sound like it.
@@ -82,7 +88,7 @@ def share(evidence: torch.Tensor, tags: torch.Tensor, *, temperature: float) -> 
     """
     if temperature == 0 or evidence.shape[-1] < 2:
         return evidence
-    standard = (evidence - evidence.mean(-1, keepdim=True)) / (evidence.std(-1, keepdim=True) + 1e-6)
+    standard = standardised(evidence)
     features = _logit(tags)
     features = features - features.mean(0, keepdim=True)
     features = features / (features.norm(dim=-1, keepdim=True) + 1e-8)

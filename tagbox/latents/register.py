@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import torch
 
+from tagbox.latents.labelling import standardised
 from tagbox.sources import SOURCE_NAMES, highest_frequency, is_pitched, lowest_frequency
 
 PRIOR_WEIGHT = 2.0  # the instrument's range centre against the components' weights (summing to 1)
@@ -65,13 +66,12 @@ def in_register(evidence: torch.Tensor, fundamentals: torch.Tensor, registers: S
     if weight == 0 or evidence.shape[-1] < 2:
         return evidence
     octaves = fundamentals.log2()
+    standard = standardised(evidence)
     placed = evidence.clone()
     for index, register in enumerate(registers):
         if register is None:
             continue
-        row = evidence[index]
-        standard = (row - row.mean()) / (row.std() + 1e-6)
-        middle, spread = register.locate(torch.softmax(standard, 0), octaves)
+        middle, spread = register.locate(torch.softmax(standard[index], 0), octaves)
         distance = ((octaves - middle) / spread).clamp(-MOST_DISTANCE, MOST_DISTANCE)
-        placed[index] = standard - weight * distance**2
+        placed[index] = standard[index] - weight * distance**2
     return placed
