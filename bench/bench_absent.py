@@ -19,7 +19,6 @@ import numpy as np
 import torch
 
 from tagbox.evaluation.datasets import detect_layout, load_track, track_sources
-from tagbox.result import target_probability
 from tagbox.separator import Separator
 
 SOURCES = "cello drums electric_guitar flute guitar piano strings synth violin bass".split()
@@ -43,7 +42,7 @@ def main() -> None:
             mono = torch.as_tensor(track.mixture.mean(0), device=separator.device)
             tags = separator.ensemble.tag(mono, track.sample_rate)
             for source, target in steered.items():
-                (present if source in stems else missing)[source].append(target_probability(tags, target))
+                (present if source in stems else missing)[source].append(target.heard(tags))
     print("| source | present | p in mixture, present: min / median | missing | missing: median / max |")
     print("|---|---:|---:|---:|---:|")
     for source in args.sources:

@@ -35,6 +35,7 @@ import torch
 from tqdm import tqdm
 
 from tagbox.audio import load_audio
+from tagbox.steering import source_probability
 from tagbox.taggers import TAGGERS
 from tagbox.taggers.ensemble import TaggerEnsemble
 
@@ -52,7 +53,7 @@ def pretrained_taggers() -> list[str]:
 
 def stem_probabilities(tagger_ids: list[str], data: Path) -> list[dict]:
     """One row per (tagger, stem) the tagger can express: p on the stem alone and on its mixture,
-    as :meth:`TaggerEnsemble.target_probability` gives it (the Separator's number)."""
+    as :func:`tagbox.steering.source_probability` gives it (the Separator's number)."""
     tracks = json.loads((data / "index.json").read_text())["tracks"]
     rows = []
     with tqdm(total=len(tagger_ids) * len(tracks), unit="track") as bar:
@@ -62,13 +63,13 @@ def stem_probabilities(tagger_ids: list[str], data: Path) -> list[dict]:
             for track in tracks:
                 mixture, rate = load_audio(data / track["mixture"])
                 for stem in track["stems"]:
-                    p_mixture = ensemble.target_probability(mixture, sample_rate=rate, source=stem)
+                    p_mixture = source_probability(ensemble, mixture, sample_rate=rate, source=stem)
                     if p_mixture is None:
                         continue
                     isolated, stem_rate = load_audio(data / track["dir"] / f"{stem}.flac")
                     rows.append({
                         "tagger": tagger_id, "source": stem, "track": track["id"],
-                        "p_isolated": ensemble.target_probability(isolated, sample_rate=stem_rate, source=stem),
+                        "p_isolated": source_probability(ensemble, isolated, sample_rate=stem_rate, source=stem),
                         "p_mixture": p_mixture,
                     })
                 bar.update(1)
@@ -127,7 +128,7 @@ def main() -> None:
         "_comment": (
             "How strongly each pretrained tagger recognises each source on its own. For every stem of the "
             "data set whose source the tagger's vocabulary can express (tagbox.sources.source_tags), the "
-            "mean probability of the source's tags (TaggerEnsemble.target_probability, mono, resampled to 16 kHz, "
+            "mean probability of the source's tags (tagbox.steering.source_probability, mono, resampled to 16 kHz, "
             "wrapped around to fill whole tagger windows, mean over the windows) on the isolated stem and "
             "on its track's mixture, averaged per tagger and source. Written by bench/recognisability.py; "
             "read by tagbox.recognisability."

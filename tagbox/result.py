@@ -36,13 +36,6 @@ class SeparationResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def target_probability(tags: dict[str, torch.Tensor] | None, steered: Steered) -> float:
-    """Mean probability of the source's own tags, averaged over its taggers (0 for silence)."""
-    if tags is None:
-        return 0.0
-    return float(steered.probability(tags))
-
-
 @dataclass
 class RegionTags:
     """Tag probabilities of consecutive regions, averaged by length; silent regions are left out.
@@ -81,7 +74,7 @@ def packaged(
     ``before`` and ``after`` are the taggers' probabilities on the mixture and on the estimate.
     Without ``target`` (a streamed separation) the result carries no audio.
     """
-    p_before, p_after = target_probability(before, steered), target_probability(after, steered)
+    p_before, p_after = steered.heard(before), steered.heard(after)
     warnings = list(warnings)
     absent = p_before < absent_threshold and p_after < absent_threshold
     if absent:

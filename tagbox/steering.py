@@ -39,6 +39,11 @@ class Steered:
         averaged over its taggers: ``(...)``."""
         return torch.stack([target.probability(tags[tagger_id]) for tagger_id, target in self.targets.items()]).mean(0)
 
+    def heard(self, tags: dict[str, torch.Tensor] | None) -> float:
+        """:meth:`probability` of one clip's tags, 0 for silence (no tags): the number a
+        separation reports before and after, and the absent-source rule reads."""
+        return 0.0 if tags is None else float(self.probability(tags))
+
     def shortest_window(self, ensemble: TaggerEnsemble) -> "Steered":
         """The same source judged by its taggers of the shortest window only: the cheapest to
         ask, which on the dev sets label (and steer a competitor) about as well as all of them."""
@@ -76,6 +81,22 @@ def steered_source(
         hint = f"; taggers that can: {', '.join(able)}" if able else ""
         raise TagboxError(f"no chosen tagger can express '{source}'{hint}")
     return Steered(source, targets)
+
+
+def source_probability(ensemble: TaggerEnsemble, audio: torch.Tensor | np.ndarray, *, sample_rate: int,
+                       source: str) -> float | None:
+    """:meth:`Steered.heard` of ``source`` in ``audio`` (channels first or mono), as a separation by
+    ``ensemble`` reports it; None where none of its taggers can name the source (or ``source`` is
+    no name tagbox knows, such as a dataset's own stem name). For judging audio made elsewhere:
+    an evaluation's true stems and estimates."""
+    try:
+        steered = steered_source(ensemble.taggers, source, [source], "reference", (), device=ensemble.device,
+                                 warn=lambda message: None)
+    except TagboxError:
+        return None
+    signal = torch.as_tensor(np.asarray(audio, dtype=np.float32) if not torch.is_tensor(audio) else audio)
+    mono = signal.float().mean(0) if signal.dim() > 1 else signal.float()
+    return steered.heard(ensemble.tag(mono, sample_rate, steered.targets))
 
 
 def hearing(ensemble: TaggerEnsemble, rate: int, steered: list[Steered]) -> Hear:

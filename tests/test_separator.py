@@ -56,8 +56,6 @@ def test_everything_after_the_audio_is_keyword_only(tmp_path):
         separator.separate_file(tmp_path / "song.wav", "drums")
     with pytest.raises(TypeError):
         separator.stream_file(tmp_path / "song.wav", ["drums"], print)
-    with pytest.raises(TypeError):
-        separator.ensemble.target_probability(music(), 16000, "drums")
 
 
 def test_seeded_runs_are_deterministic_and_seeds_matter():

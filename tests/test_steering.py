@@ -1,7 +1,11 @@
+import pytest
 import torch
 from torch import nn
 
-from tagbox.steering import steer
+from tagbox.separator import Separator
+from tagbox.steering import source_probability, steer
+from tagbox.taggers.ensemble import TaggerEnsemble
+from tests.test_separator import music
 
 
 class Point(nn.Module):
@@ -54,8 +58,6 @@ def test_average_ends_at_the_mean_of_the_last_steps():
 def test_steer_segment_returns_each_sources_estimate_and_silence_for_silence():
     from tagbox.latents import NMFLatent, NMFOptions
     from tagbox.steering import steer_segment, steered_source
-    from tagbox.taggers.ensemble import TaggerEnsemble
-    from tests.test_separator import music
 
     ensemble = TaggerEnsemble.load("debug-tiny")
     steered = [steered_source(ensemble.taggers, name, ["drums", "guitar"], "reference", (), device="cpu",
@@ -75,8 +77,6 @@ def test_steer_segment_returns_each_sources_estimate_and_silence_for_silence():
 def test_each_source_counts_in_the_loss_for_its_own_steps(monkeypatch):
     from tagbox import steering
     from tagbox.latents import NMFLatent, NMFOptions
-    from tagbox.taggers.ensemble import TaggerEnsemble
-    from tests.test_separator import music
 
     ensemble = TaggerEnsemble.load("debug-tiny")
     steered = [steering.steered_source(ensemble.taggers, name, ["drums", "guitar"], "reference", (), device="cpu",
@@ -96,8 +96,6 @@ def test_each_source_counts_in_the_loss_for_its_own_steps(monkeypatch):
 def test_a_competitor_joins_a_segment_only_where_the_taggers_hear_it(monkeypatch):
     from tagbox import steering
     from tagbox.latents import NMFLatent, NMFOptions
-    from tagbox.taggers.ensemble import TaggerEnsemble
-    from tests.test_separator import music
 
     ensemble = TaggerEnsemble.load("debug-tiny")
     violin, drums = [steering.steered_source(ensemble.taggers, name, ["violin", "drums"], "reference", (), device="cpu",
@@ -131,3 +129,25 @@ def test_shortest_window_keeps_only_the_taggers_of_the_shortest_window():
     steered = Steered("drums", {"short": "target a", "long": "target b"})
     assert steered.shortest_window(ensemble) == Steered("drums", {"short": "target a"})
     assert Steered("drums", {"long": "target b"}).shortest_window(ensemble).targets == {"long": "target b"}
+
+
+def test_source_probability_is_the_number_the_separator_reports():
+    """The same audio gets the same number in the separator, eval's fooling check and the benches."""
+    x = music(22050, 1.5, channels=2)
+    separator = Separator(taggers=["debug-tiny", "debug-tiny-jamendo"], steps=1, components=4, progress=False)
+    result = separator.separate_tensor(x, sample_rate=22050, source="drums")
+    ensemble = TaggerEnsemble.load(["debug-tiny", "debug-tiny-jamendo"])
+    before = source_probability(ensemble, x, sample_rate=22050, source="drums")
+    after = source_probability(ensemble, result.target, sample_rate=22050, source="drums")
+    assert before == pytest.approx(result.probability_before, abs=1e-6)
+    assert after == pytest.approx(result.probability_after, abs=1e-6)
+    assert source_probability(ensemble, x.numpy(), sample_rate=22050, source="drums") == pytest.approx(before, abs=1e-6)
+
+
+def test_source_probability_of_silence_is_zero_and_of_unnameable_sources_none():
+    ensemble = TaggerEnsemble.load("debug-tiny")
+    assert source_probability(ensemble, torch.zeros(2, 16000), sample_rate=16000, source="drums") == 0.0
+    assert source_probability(ensemble, music(), sample_rate=16000, source="trumpet") is None  # no MTAT tag
+    assert source_probability(ensemble, music(), sample_rate=16000, source="brass") is None  # no tagbox source
+    with pytest.raises(TypeError):  # everything after the audio is keyword-only
+        source_probability(ensemble, music(), 16000, "drums")

@@ -8,6 +8,9 @@ estimate that the tagger rates far above the true stem while SI-SDRi stays near 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 import numpy as np
 
 DEFAULT_TAGGER = "mtat-musicnn"
@@ -31,9 +34,10 @@ def is_fooled(p_estimate: float | None, p_stem: float | None, si_sdri: float) ->
     return log_odds(p_estimate) - log_odds(p_stem) >= FOOLING_LOG_ODDS and si_sdri < FOOLING_MAX_SI_SDRI_DB
 
 
-def probe(tagger_ids: tuple[str, ...], device: str = "cpu"):
-    """The ensemble whose :meth:`~tagbox.taggers.ensemble.TaggerEnsemble.target_probability` the
-    check reads: the number the Separator reports, for the same audio (windows filled the same way)."""
+def probe(tagger_ids: tuple[str, ...], device: str = "cpu") -> Callable[..., float | None]:
+    """``probe(audio, sample_rate=, source=)``: the target probability the check reads, the number
+    a separation by these taggers reports for the same audio (:func:`tagbox.steering.source_probability`)."""
+    from tagbox.steering import source_probability
     from tagbox.taggers.ensemble import TaggerEnsemble
 
-    return TaggerEnsemble.load(tagger_ids, device=device)
+    return partial(source_probability, TaggerEnsemble.load(tagger_ids, device=device))

@@ -225,7 +225,7 @@ def _reference_scores(plan: EvalPlan, track, source: str, probe) -> dict:
     return {
         "si_sdr_mixture": si_sdr(stem, track.mixture),
         "sdr_mixture": bss_sdr(stem, track.mixture, track.sample_rate) if plan.bss else None,
-        "p_stem": probe.target_probability(stem, sample_rate=track.sample_rate, source=source) if probe else None,
+        "p_stem": probe(stem, sample_rate=track.sample_rate, source=source) if probe else None,
     }
 
 
@@ -259,7 +259,7 @@ def _evaluate(plan: EvalPlan, track, source: str, spec: MethodSpec, reference: d
         "sdr": sdr,
         "sdri": None if sdr is None else sdr - reference["sdr_mixture"],
         "tagger": "+".join(plan.taggers) or None,
-        "p_estimate": probe.target_probability(estimate, sample_rate=track.sample_rate, source=source) if probe else None,
+        "p_estimate": probe(estimate, sample_rate=track.sample_rate, source=source) if probe else None,
         "p_stem": reference["p_stem"],
     }
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
-import numpy as np
 import torch
 
 from tagbox.errors import TagboxError, UnknownNameError
@@ -124,24 +123,6 @@ class TaggerEnsemble:
         if mono.abs().max() <= 0:
             return None
         return self.probabilities(mono, rate, tagger_ids)
-
-    def target_probability(self, audio: torch.Tensor | np.ndarray, *, sample_rate: int, source: str) -> float | None:
-        """Mean probability of ``source``'s tags in ``audio`` (channels first or mono), averaged
-        over the windows and then over the taggers that can name it; None when none can (or
-        ``source`` is a name no vocabulary knows, such as a dataset's own stem name)."""
-        try:
-            columns = {t.id: [t.tags.index(tag) for tag in source_tags(source, t.vocabulary)] for t in self.taggers}
-        except UnknownNameError:
-            return None
-        columns = {tagger_id: index for tagger_id, index in columns.items() if index}
-        if not columns:
-            return None
-        signal = torch.as_tensor(np.asarray(audio, dtype=np.float32) if not torch.is_tensor(audio) else audio)
-        mono = signal.float().mean(0) if signal.dim() > 1 else signal.float()
-        tags = self.tag(mono, sample_rate, columns)
-        if tags is None:
-            return 0.0
-        return float(np.mean([tags[tagger_id][index].mean().item() for tagger_id, index in columns.items()]))
 
     def short_audio_warning(self, seconds: float, tagger_ids: Iterable[str]) -> str | None:
         """What happens to audio shorter than the longest window of ``tagger_ids``, if it is."""

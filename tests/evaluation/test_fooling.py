@@ -27,8 +27,8 @@ def test_fooling_rule(p_estimate, p_stem, si_sdri, fooled):
 def test_probe_gives_a_probability_for_expressible_sources_only():
     check = probe(("debug-tiny",))
     audio = (tone() + clicks())[None]
-    p = check.target_probability(audio, sample_rate=RATE, source="drums")
+    p = check(audio, sample_rate=RATE, source="drums")
     assert 0.0 <= p <= 1.0
-    assert check.target_probability(np.concatenate([audio, audio]), sample_rate=RATE, source="drums") == pytest.approx(p, abs=1e-6)
-    assert check.target_probability(audio, sample_rate=RATE, source="trumpet") is None  # MTAT has no trumpet tag
-    assert check.target_probability(audio, sample_rate=RATE, source="brass") is None  # not a tagbox source name
+    assert check(np.concatenate([audio, audio]), sample_rate=RATE, source="drums") == pytest.approx(p, abs=1e-6)
+    assert check(audio, sample_rate=RATE, source="trumpet") is None  # MTAT has no trumpet tag
+    assert check(audio, sample_rate=RATE, source="brass") is None  # not a tagbox source name

@@ -90,7 +90,7 @@ class FakeProbe:
     def __init__(self, stems):
         self.stems = stems
 
-    def target_probability(self, audio, sample_rate, source):
+    def __call__(self, audio, sample_rate, source):
         return 0.3 if any(audio is stem for stem in self.stems) else 0.9
 
 
