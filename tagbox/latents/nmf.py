@@ -103,8 +103,9 @@ class NMFLatent(MaskedLatent):
             heard = Heard.listen(self.components(), mixture, hear)
             evidence = share(heard.evidence(removal_weight=options.removal_weight), heard.tags,
                              temperature=options.share_temperature)
-            evidence = in_register(evidence, fundamentals(W, self.stfts[0].frequencies(sample_rate)),
-                                   [Register.of(name) for name in sources], weight=options.register_weight)
+            if options.register_weight:  # the fundamentals cost a summation over every candidate pitch
+                evidence = in_register(evidence, fundamentals(W, self.stfts[0].frequencies(sample_rate)),
+                                       [Register.of(name) for name in sources], weight=options.register_weight)
             logits[:] = start_logits(evidence, slope=options.start_slope, offset=options.start_offset)[..., None]
         elif len(sources) == 1:
             logits[0] = gain_logit(options.init_gain)
