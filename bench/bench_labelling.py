@@ -91,8 +91,8 @@ def main() -> None:
 
                 def heard(taggers: str) -> Heard:
                     listener = Steered(source, {t: target for t, target in targets.items() if taggers in ("both", t)})
-                    alone = torch.cat([tags["alone"][t] for t in listener.targets], -1)
-                    return Heard(**{name: listener.probability(tags[name])[None] for name in clips}, tags=alone)
+                    return Heard(**{name: listener.probability(tags[name])[None] for name in clips},
+                                 tags={t: tags["alone"][t] for t in listener.targets})
 
                 gains = {"oracle grouping (ceiling)": oracle_components(
                     space, [stem_audio[n] for n in names], names.index(source)).float()}

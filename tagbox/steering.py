@@ -114,8 +114,7 @@ def hearing(ensemble: TaggerEnsemble, rate: int, steered: list[Steered]) -> Hear
 
     def hear(clips: torch.Tensor) -> Hearing:
         probs = ensemble.probabilities(clips, rate, used)
-        return Hearing(torch.stack([listener.probability(probs) for listener in listeners]),
-                       torch.cat(list(probs.values()), -1))
+        return Hearing(torch.stack([listener.probability(probs) for listener in listeners]), probs)
 
     return hear
 

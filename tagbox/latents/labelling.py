@@ -13,7 +13,7 @@ Components the taggers hear alike then pool their evidence (:func:`share`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -24,7 +24,7 @@ class Hearing(NamedTuple):
     """What the taggers hear in a batch of clips."""
 
     sources: torch.Tensor  # (sources, B): each source's target probability in each clip
-    tags: torch.Tensor  # (B, tags): every tag's probability, the listening taggers' side by side
+    tags: dict[str, torch.Tensor]  # tagger id -> (B, tags): every tag's probability, per listening tagger
 
 
 # hear(clips (B, samples)) -> what the taggers hear in each clip.
@@ -35,7 +35,8 @@ Hear = Callable[[torch.Tensor], Hearing]
 BOUND = 3.0
 
 
-def _logit(p: torch.Tensor) -> torch.Tensor:
+def log_odds(p: torch.Tensor) -> torch.Tensor:
+    """``log(p / (1 - p))``, finite for probabilities of 0 and 1."""
     p = p.clamp(1e-6, 1 - 1e-6)
     return p.log() - (-p).log1p()
 
@@ -44,12 +45,12 @@ def _logit(p: torch.Tensor) -> torch.Tensor:
 class Heard:
     """What the taggers hear of each source ``(sources, ...)``: in the whole mixture, in each
     component alone, and in the mixture without each component; and every tag of each component
-    alone ``(K, tags)``, how it sounds whatever the sources."""
+    alone (tagger id -> ``(K, tags)``), how it sounds whatever the sources."""
 
     whole: torch.Tensor
     alone: torch.Tensor
     without: torch.Tensor
-    tags: torch.Tensor
+    tags: dict[str, torch.Tensor]
 
     @classmethod
     @torch.no_grad()
@@ -63,8 +64,8 @@ class Heard:
         """Evidence ``(sources, K)`` that each component belongs to each source, in log-odds: the
         component alone vs the mixture, plus ``removal_weight`` times the mixture vs the mixture
         without it (one component of many changes the mixture's tags little, hence the weight)."""
-        whole = _logit(self.whole)
-        return (_logit(self.alone) - whole) + removal_weight * (whole - _logit(self.without))
+        whole = log_odds(self.whole)
+        return (log_odds(self.alone) - whole) + removal_weight * (whole - log_odds(self.without))
 
 
 def standardised(evidence: torch.Tensor) -> torch.Tensor:
@@ -73,15 +74,16 @@ def standardised(evidence: torch.Tensor) -> torch.Tensor:
     return (evidence - evidence.mean(-1, keepdim=True)) / (evidence.std(-1, keepdim=True) + 1e-6)
 
 
-def share(evidence: torch.Tensor, tags: torch.Tensor, *, temperature: float) -> torch.Tensor:
+def share(evidence: torch.Tensor, tags: Mapping[str, torch.Tensor], *, temperature: float) -> torch.Tensor:
     """Each component's evidence ``(sources, K)``, standardised and averaged with that of the
     components that sound like it.
 
     One note or onset of an instrument, heard alone, is weak evidence; the taggers hear the
     instrument's other components alike, whatever source was asked for, so pooling their evidence
-    steadies it. Likeness is the cosine between the components' tag log-odds ``tags (K, tags)``
-    (centred over the components); each component's weights over all of them, itself included
-    (cosine 1, the largest), are a softmax at ``temperature``, so a component unlike the others
+    steadies it. Likeness is the cosine between the components' tag log-odds ``tags`` (tagger id
+    -> ``(K, tags)``, every tagger's side by side, centred over the components); each component's
+    weights over all of them, itself included (cosine 1, the largest), are a softmax at
+    ``temperature``, so a component unlike the others
     keeps its own evidence, and ``temperature`` 0 shares nothing. At 0.2, `tagbox eval` over both
     dev sets gained +0.21 +- 0.06 dB (95 stems, three seeds averaged; piano level, every other
     source better); likeness from the components' spectra or activations had gained +0.1 at most.
@@ -89,7 +91,7 @@ def share(evidence: torch.Tensor, tags: torch.Tensor, *, temperature: float) -> 
     if temperature == 0 or evidence.shape[-1] < 2:
         return evidence
     standard = standardised(evidence)
-    features = _logit(tags)
+    features = log_odds(torch.cat(list(tags.values()), -1))
     features = features - features.mean(0, keepdim=True)
     features = features / (features.norm(dim=-1, keepdim=True) + 1e-8)
     return standard @ torch.softmax(features @ features.T / temperature, -1).T

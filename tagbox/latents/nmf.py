@@ -12,6 +12,7 @@ from torch import nn
 
 from tagbox.errors import TagboxError
 from tagbox.latents.base import GainOptions, MaskedLatent, gain_logit
+from tagbox.latents.fragments import FragmentHead, with_fragments
 from tagbox.latents.labelling import Hear, Heard, share, start_logits
 from tagbox.latents.register import Register, in_register
 from tagbox.masks import STFT
@@ -35,7 +36,9 @@ class NMFOptions(GainOptions):
     ``start='flat'``: ``init_gain`` for a single source, several sources equal. ``'tagged'``:
     each component's gains from what the taggers hear in it before any step
     (:mod:`tagbox.latents.labelling`), ``sigmoid(slope * standardised evidence + offset)``
-    for one source, where each component's evidence is first averaged with that of the
+    for one source, where each component's evidence is first joined by what a head learned from
+    isolated renders of the source makes of its tags (``fragment_weight``, 0 for none;
+    :mod:`tagbox.latents.fragments`), then averaged with that of the
     components that sound like it (``share_temperature``, 0 for none;
     :func:`tagbox.latents.labelling.share`), and then lowered the further the component's pitch
     lies from the source's register (``register_weight``, 0 for none;
@@ -50,13 +53,15 @@ class NMFOptions(GainOptions):
     start_slope: float = 1.5
     start_offset: float = -1.0
     removal_weight: float = 10.0
+    fragment_weight: float = 0.0  # 0: no learned head
     share_temperature: float = 0.2  # 0: each component keeps its own evidence
     register_weight: float = 0.25  # 0: pitch plays no part
 
     def __post_init__(self) -> None:
         super().__post_init__()
         choice("start", self.start, STARTS)
-        for name, off in (("share_temperature", "no sharing"), ("register_weight", "no register")):
+        for name, off in (("fragment_weight", "no learned head"), ("share_temperature", "no sharing"),
+                          ("register_weight", "no register")):
             if getattr(self, name) < 0:
                 raise TagboxError(f"{name} must be 0 ({off}) or more, got {getattr(self, name)}")
         for name in ("components", "time_knots"):
@@ -101,8 +106,9 @@ class NMFLatent(MaskedLatent):
             if hear is None:
                 raise TagboxError("the tagged start needs the taggers (hear)")
             heard = Heard.listen(self.components(), mixture, hear)
-            evidence = share(heard.evidence(removal_weight=options.removal_weight), heard.tags,
-                             temperature=options.share_temperature)
+            evidence = with_fragments(heard.evidence(removal_weight=options.removal_weight), heard.tags,
+                                      [FragmentHead.of(name) for name in sources], weight=options.fragment_weight)
+            evidence = share(evidence, heard.tags, temperature=options.share_temperature)
             if options.register_weight:  # the fundamentals cost a summation over every candidate pitch
                 evidence = in_register(evidence, fundamentals(W, self.stfts[0].frequencies(sample_rate)),
                                        [Register.of(name) for name in sources], weight=options.register_weight)

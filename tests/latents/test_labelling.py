@@ -8,7 +8,7 @@ def test_evidence_is_alone_vs_whole_plus_weighted_whole_vs_without():
 
     def hear(clips: torch.Tensor) -> Hearing:  # probability = first sample, one source; tags = both samples
         probabilities.setdefault("calls", []).append(clips.shape[0])
-        return Hearing(clips[:, 0][None], clips + 0.25)
+        return Hearing(clips[:, 0][None], {"fake": clips + 0.25})
 
     mixture = torch.tensor([0.5, 0.0])
     components = torch.tensor([[0.4, 0.0], [0.1, 0.0]])
@@ -20,7 +20,7 @@ def test_evidence_is_alone_vs_whole_plus_weighted_whole_vs_without():
                 logit(0.1) - logit(0.5) + 2 * (logit(0.5) - logit(0.4))]
     torch.testing.assert_close(evidence[0], torch.stack(expected))
     assert evidence[0, 0] > 0 > evidence[0, 1]
-    torch.testing.assert_close(heard.tags, components + 0.25)  # how each component alone sounds
+    torch.testing.assert_close(heard.tags["fake"], components + 0.25)  # how each component alone sounds
 
 
 
@@ -43,7 +43,7 @@ def test_sharing_lifts_the_components_that_sound_like_strong_evidence():
     # components 0 and 1 sound alike (same tags), 2 and 3 alike; only 0 has strong evidence
     tags = _sigmoid([[3.0, -3.0], [3.0, -3.0], [-3.0, 3.0], [-3.0, 3.0]])
     evidence = torch.tensor([[4.0, 0.0, 0.0, 0.5]])
-    shared = share(evidence, tags, temperature=0.05)
+    shared = share(evidence, {"fake": tags}, temperature=0.05)
     assert shared[0, 1] > shared[0, 2]  # 1 sounds like 0, 2 does not: no longer tied
     standard = (evidence - evidence.mean()) / evidence.std()
     # this cold, each component's weight is split evenly between itself and its twin
@@ -53,20 +53,27 @@ def test_sharing_lifts_the_components_that_sound_like_strong_evidence():
 def test_a_component_unlike_the_others_keeps_its_own_evidence():
     tags = _sigmoid([[3.0, 0.0, 0.0], [0.0, 3.0, 0.0], [0.0, 0.0, 3.0]])
     evidence = torch.tensor([[2.0, -1.0, 0.5]])
-    shared = share(evidence, tags, temperature=0.05)
+    shared = share(evidence, {"fake": tags}, temperature=0.05)
     torch.testing.assert_close(shared, (evidence - evidence.mean()) / evidence.std(), atol=1e-4, rtol=0)
 
 
 def test_no_sharing_or_no_other_component_leaves_the_evidence_as_it_is():
     tags = _sigmoid([[1.0, 0.0], [0.0, 1.0]])
     evidence = torch.tensor([[1.0, 2.0], [3.0, -1.0]])
-    assert share(evidence, tags, temperature=0.0) is evidence
+    assert share(evidence, {"fake": tags}, temperature=0.0) is evidence
     single = evidence[:, :1]
-    assert share(single, tags[:1], temperature=0.2) is single
+    assert share(single, {"fake": tags[:1]}, temperature=0.2) is single
 
 
 def test_a_hot_temperature_averages_every_components_evidence():
     tags = _sigmoid([[2.0, 0.0, 0.0], [1.9, 0.1, 0.0], [0.0, 2.0, 0.0], [0.0, 0.0, 2.0]])
     evidence = torch.tensor([[0.0, 3.0, -1.0, 1.0]])
-    shared = share(evidence, tags, temperature=1e4)
+    shared = share(evidence, {"fake": tags}, temperature=1e4)
     torch.testing.assert_close(shared, torch.zeros_like(shared), atol=1e-3, rtol=0)
+
+
+def test_every_listening_taggers_tags_count_side_by_side():
+    tags = _sigmoid([[3.0, -3.0, 1.0], [3.0, -3.0, -1.0], [-3.0, 3.0, 0.0]])
+    evidence = torch.tensor([[4.0, 0.0, 0.5]])
+    one = share(evidence, {"fake": tags}, temperature=0.1)
+    torch.testing.assert_close(share(evidence, {"a": tags[:, :2], "b": tags[:, 2:]}, temperature=0.1), one)

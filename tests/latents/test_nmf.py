@@ -31,7 +31,7 @@ def _low_band_hearing(rate: int):
         spec = torch.fft.rfft(clips).abs() ** 2
         low = spec[:, : clips.shape[-1] * 1000 // rate].sum(-1)
         heard = 0.05 + 0.9 * low / (spec.sum(-1) + 1e-9)
-        return Hearing(heard[None], torch.stack([heard, 1 - heard], -1))
+        return Hearing(heard[None], {"fake": torch.stack([heard, 1 - heard], -1)})
     return hear
 
 
@@ -63,7 +63,7 @@ def test_tagged_start_pools_the_evidence_of_components_the_taggers_hear_alike():
 
     def alike(clips: torch.Tensor) -> Hearing:  # the same source evidence, every clip's tags the same
         heard = low_band(clips)
-        return Hearing(heard.sources, torch.full_like(heard.tags, 0.5))
+        return Hearing(heard.sources, {"fake": torch.full_like(heard.tags["fake"], 0.5)})
 
     def start(temperature: float) -> torch.Tensor:
         options = NMFOptions(components=3, start="tagged", share_temperature=temperature)
@@ -80,7 +80,7 @@ def test_tagged_start_lowers_a_component_far_from_the_sources_register():
     mono = sum(torch.sin(2 * torch.pi * f * t) * (third == i) for i, f in enumerate((220.0, 247.0, 1760.0)))
 
     def undecided(clips: torch.Tensor) -> Hearing:  # every clip heard alike: no evidence either way
-        return Hearing(torch.full((1, clips.shape[0]), 0.3), torch.full((clips.shape[0], 2), 0.5))
+        return Hearing(torch.full((1, clips.shape[0]), 0.3), {"fake": torch.full((clips.shape[0], 2), 0.5)})
 
     def start(weight: float) -> torch.Tensor:
         options = NMFOptions(components=3, start="tagged", share_temperature=0.0, register_weight=weight)
