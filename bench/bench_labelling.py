@@ -22,6 +22,7 @@ import torch
 from tagbox.evaluation.alignment import oracle_components
 from tagbox.evaluation.datasets import detect_layout, load_track, track_sources
 from tagbox.latents import NMFLatent, NMFOptions
+from tagbox.latents.fragments import FragmentHead, with_fragments
 from tagbox.latents.labelling import BOUND, Heard, share, start_logits
 from tagbox.latents.register import Register, in_register
 from tagbox.metrics import si_sdr
@@ -33,18 +34,22 @@ SOURCES = "cello drums electric_guitar flute guitar piano strings synth violin".
 OPTIONS = NMFOptions(start="tagged")
 
 
-# Where each component sounds (its fundamental, Hz) and the register the source is expected in.
-Pitch = tuple[torch.Tensor, Register | None]
+# What is known of the source beyond its tags: where each component sounds (its fundamental,
+# Hz), the register the source is expected in, and the head learned from its isolated renders.
+Prior = tuple[torch.Tensor, Register | None, FragmentHead | None]
 
 
-def _standardised(heard: Heard, pitch: Pitch, temperature: float = 0.0, register_weight: float = 0.0) -> torch.Tensor:
-    evidence = share(heard.evidence(removal_weight=OPTIONS.removal_weight), heard.tags, temperature=temperature)
-    evidence = in_register(evidence, pitch[0], [pitch[1]], weight=register_weight)
+def _standardised(heard: Heard, prior: Prior, temperature: float = 0.0, register_weight: float = 0.0,
+                  fragment_weight: float = 0.0) -> torch.Tensor:
+    evidence = with_fragments(heard.evidence(removal_weight=OPTIONS.removal_weight), heard.tags, [prior[2]],
+                              weight=fragment_weight)
+    evidence = share(evidence, heard.tags, temperature=temperature)
+    evidence = in_register(evidence, prior[0], [prior[1]], weight=register_weight)
     return torch.softmax(start_logits(evidence, slope=OPTIONS.start_slope, offset=OPTIONS.start_offset), 0)[0]
 
 
-# stage -> (taggers heard, gains from what they heard and the components' pitch)
-STAGES: dict[str, tuple[str, Callable[[Heard, Pitch], torch.Tensor]]] = {
+# stage -> (taggers heard, gains from what they heard and what is known of the source)
+STAGES: dict[str, tuple[str, Callable[[Heard, Prior], torch.Tensor]]] = {
     "alone vs mixture, raw": ("both", lambda h, p: torch.sigmoid(h.evidence(removal_weight=0)[0].clamp(-BOUND, BOUND))),
     "+ mixture vs without it, raw": ("both", lambda h, p: torch.sigmoid(
         h.evidence(removal_weight=OPTIONS.removal_weight)[0].clamp(-BOUND, BOUND))),
@@ -52,8 +57,10 @@ STAGES: dict[str, tuple[str, Callable[[Heard, Pitch], torch.Tensor]]] = {
     "the same, FCN alone": ("mtat-fcn", _standardised),
     "the same, musicnn alone": ("mtat-musicnn", _standardised),
     "+ shared between components heard alike": ("mtat-musicnn", lambda h, p: _standardised(h, p, OPTIONS.share_temperature)),
-    "+ lowered out of the source's register (the tagged start)": ("mtat-musicnn", lambda h, p: _standardised(
+    "+ lowered out of the source's register": ("mtat-musicnn", lambda h, p: _standardised(
         h, p, OPTIONS.share_temperature, OPTIONS.register_weight)),
+    "+ a head learned from isolated renders (the tagged start)": ("mtat-musicnn", lambda h, p: _standardised(
+        h, p, OPTIONS.share_temperature, OPTIONS.register_weight, OPTIONS.fragment_weight)),
 }
 
 
@@ -96,8 +103,8 @@ def main() -> None:
 
                 gains = {"oracle grouping (ceiling)": oracle_components(
                     space, [stem_audio[n] for n in names], names.index(source)).float()}
-                pitch = (pitched, Register.of(source))
-                gains.update({stage: rule(heard(taggers), pitch) for stage, (taggers, rule) in STAGES.items()})
+                prior = (pitched, Register.of(source), FragmentHead.of(source))
+                gains.update({stage: rule(heard(taggers), prior) for stage, (taggers, rule) in STAGES.items()})
                 for stage, gain in gains.items():
                     estimate = (gain @ parts).numpy()
                     scores[stage].append((root.name, source, si_sdr(stem, estimate) - base))

@@ -7,7 +7,10 @@ from a component's tag log-odds to "a piece of this source" was fitted on NMF co
 isolated renders of General MIDI instruments with a soundfont other than the dev sets'
 (``scripts/train_fragment_heads.py``; ``tagbox/data/fragments.json``). No mixture and no
 separation target went into it. Its standardised output is added to each source's standardised
-evidence, at ``weight``; sources without a head (drums, raw tags) keep theirs.
+evidence, at ``weight``; sources without a head (drums, raw tags) keep theirs. At 0.5, `tagbox
+eval` over both dev sets (whose soundfonts the heads never heard) gained +0.36 +- 0.11 dB on the
+71 stems other than drums (three seeds averaged; cello +0.8, electric guitar +0.8, synth +0.7,
+strings +0.4; flute -0.1, piano and violin level).
 """
 
 from __future__ import annotations

@@ -53,7 +53,7 @@ class NMFOptions(GainOptions):
     start_slope: float = 1.5
     start_offset: float = -1.0
     removal_weight: float = 10.0
-    fragment_weight: float = 0.0  # 0: no learned head
+    fragment_weight: float = 0.5  # 0: no learned head
     share_temperature: float = 0.2  # 0: each component keeps its own evidence
     register_weight: float = 0.25  # 0: pitch plays no part
 

@@ -3,6 +3,7 @@ import torch
 
 from tagbox.errors import TagboxError, UnknownNameError
 from tagbox.latents import NMFLatent, NMFOptions
+from tagbox.latents.fragments import FragmentHead
 from tagbox.latents.labelling import Hearing
 from tests.test_separator import music
 
@@ -109,7 +110,36 @@ def test_resolved_defaults_follow_the_start():
     assert NMFLatent.resolved_defaults(NMFOptions(components=8))["components"] == 8
 
 
-def test_a_negative_share_temperature_or_register_weight_is_refused():
+def test_tagged_start_follows_the_head_learned_for_the_source(monkeypatch):
+    rate = 16000
+    t = torch.arange(rate) / rate
+    mono = torch.sin(2 * torch.pi * 220 * t) * (t < 0.5) + 0.7 * torch.sin(2 * torch.pi * 3000 * t) * (t >= 0.5)
+    low_band = _low_band_hearing(rate)
+
+    def undecided(clips: torch.Tensor) -> Hearing:  # the source's own tag hears nothing; the tags do
+        return Hearing(torch.full((1, clips.shape[0]), 0.3), low_band(clips).tags)
+
+    head = FragmentHead("fake", (1.0, -1.0), 0.0)  # a piece of the source sounds low
+    monkeypatch.setattr(FragmentHead, "of", classmethod(lambda cls, name: head if name == "cello" else None))
+
+    def start(weight: float, source: str = "cello") -> torch.Tensor:
+        options = NMFOptions(components=2, start="tagged", share_temperature=0.0, register_weight=0.0,
+                             fragment_weight=weight)
+        space = NMFLatent(mono, rate, options, sources=(source,), hear=undecided)
+        parts = space.components()
+        low = max(range(2), key=lambda k: float(torch.fft.rfft(parts[k]).abs()[:1000].pow(2).sum()
+                                                 / torch.fft.rfft(parts[k]).abs().pow(2).sum()))
+        return space.gains()[0, :, 0].detach(), low
+
+    gains, low = start(0.5)
+    assert gains[low] > gains[1 - low] + 0.3
+    for gains, _ in (start(0.0), start(0.5, source="violin")):  # no weight, or no head for the source
+        torch.testing.assert_close(gains, torch.full_like(gains, float(gains[0])))
+
+
+def test_a_negative_weight_or_temperature_of_the_labelling_is_refused():
+    with pytest.raises(TagboxError, match="fragment_weight must be 0 .no learned head. or more, got -0.5"):
+        NMFOptions(fragment_weight=-0.5)
     with pytest.raises(TagboxError, match="share_temperature must be 0 .no sharing. or more, got -0.1"):
         NMFOptions(share_temperature=-0.1)
     with pytest.raises(TagboxError, match="register_weight must be 0 .no register. or more, got -1"):
