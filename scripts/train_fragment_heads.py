@@ -10,9 +10,9 @@ The heads (50 weights and a bias per source) are written to ``tagbox/data/fragme
 which :mod:`tagbox.latents.fragments` reads. Only isolated recordings are used: no mixture, no
 separation target.
 
-    pip install pyfluidsynth   # and libfluidsynth (Debian: fluidsynth), a soundfont (musescore-general-soundfont)
+    pip install -e ".[fragments]"   # and libfluidsynth and a soundfont (Debian: fluidsynth, csound-soundfont)
     TAGBOX_WEIGHTS_MIRROR=../shared/weights python scripts/train_fragment_heads.py \
-        --soundfont /usr/share/sounds/sf3/MuseScore_General.sf3 -j 2
+        --soundfont /usr/share/sounds/sf2/sf_GMbank.sf2 --clips 8 -j 2
 """
 
 from __future__ import annotations
@@ -189,14 +189,22 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--soundfont", required=True, help="an .sf2/.sf3 soundfont other than the dev sets' own")
-    parser.add_argument("--clips", type=int, default=6, help="phrases per instrument")
+    parser.add_argument("--clips", type=int, default=8, help="phrases per instrument")
     parser.add_argument("--l2", type=float, default=1.0, help="L2 penalty of the heads (sklearn's 1/C)")
     parser.add_argument("-j", "--jobs", type=int, default=1)
     parser.add_argument("--features", type=Path, help="cache of the components' tags (reused if present)")
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--force", action="store_true", help="overwrite --out if it exists (the bundled heads by default)")
     args = parser.parse_args()
     if not Path(args.soundfont).is_file():
         sys.exit(f"error: no soundfont at {args.soundfont}")
+    if args.out.exists() and not args.force:
+        sys.exit(f"error: {args.out} exists; --force overwrites it")
+    if not (args.features and args.features.exists()):
+        try:
+            import fluidsynth  # noqa: F401
+        except (ImportError, OSError) as error:  # the module, or the libfluidsynth it loads
+            sys.exit(f"error: rendering needs pyfluidsynth and libfluidsynth ({error}); pip install -e '.[fragments]'")
     if args.features and args.features.exists():
         heard = torch.load(args.features)
     else:
