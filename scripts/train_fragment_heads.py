@@ -191,6 +191,7 @@ def main() -> None:
     parser.add_argument("--soundfont", required=True, help="an .sf2/.sf3 soundfont other than the dev sets' own")
     parser.add_argument("--clips", type=int, default=8, help="phrases per instrument")
     parser.add_argument("--l2", type=float, default=1.0, help="L2 penalty of the heads (sklearn's 1/C)")
+    parser.add_argument("--seed", type=int, default=0, help="draws the phrases (and the NMF's start) of every clip")
     parser.add_argument("-j", "--jobs", type=int, default=1)
     parser.add_argument("--features", type=Path, help="cache of the components' tags (reused if present)")
     parser.add_argument("--out", type=Path, default=OUT)
@@ -210,7 +211,8 @@ def main() -> None:
     else:
         from tqdm import tqdm
 
-        jobs = [(i, c, 1000 * i + c, args.soundfont) for i in range(len(INSTRUMENTS)) for c in range(args.clips)]
+        jobs = [(i, c, 100_000 * args.seed + 1000 * i + c, args.soundfont)
+                for i in range(len(INSTRUMENTS)) for c in range(args.clips)]
         heard = {i: [] for i in range(len(INSTRUMENTS))}
         with ProcessPoolExecutor(args.jobs) as pool:
             for index, tags in tqdm(pool.map(_clip, jobs), total=len(jobs), unit="clip"):
@@ -230,6 +232,7 @@ def main() -> None:
         "a logistic regression from the component's tag log-odds, fitted on isolated renders of General MIDI "
         "instruments. Written by scripts/train_fragment_heads.py; read by tagbox.latents.fragments.",
         "tagger": TAGGER, "soundfont": Path(args.soundfont).name, "clips_per_instrument": args.clips, "l2": args.l2,
+        "seed": args.seed,
         "instruments": [vars(inst) for inst in INSTRUMENTS],
         "heads": heads,
     }
