@@ -24,10 +24,16 @@ import sys
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import torch
+from tqdm import tqdm
+
+from tagbox.latents.labelling import log_odds
+from tagbox.latents.nmf import NMFLatent, NMFOptions
+from tagbox.taggers.ensemble import TaggerEnsemble
 
 RATE = 44100
 SECONDS = 10.0
@@ -111,7 +117,10 @@ def render(instrument: Instrument, notes: list[tuple[float, float, int, int]], s
         if frame > now:
             chunks.append(synth.get_samples(frame - now))
             now = frame
-        synth.noteon(channel, pitch, velocity) if on else synth.noteoff(channel, pitch)
+        if on:
+            synth.noteon(channel, pitch, velocity)
+        else:
+            synth.noteoff(channel, pitch)
     total = int(SECONDS * RATE)
     if total > now:
         chunks.append(synth.get_samples(total - now))
@@ -123,37 +132,26 @@ def render(instrument: Instrument, notes: list[tuple[float, float, int, int]], s
     return audio / peak if peak > 0 else audio
 
 
-_SYNTHS: dict = {}
-
-
+@lru_cache(maxsize=None)
 def _synth(soundfont: str):
     """One synthesiser per process and soundfont: loading a compressed soundfont takes seconds."""
-    if soundfont not in _SYNTHS:
-        import fluidsynth
+    import fluidsynth
 
-        synth = fluidsynth.Synth(samplerate=float(RATE), gain=0.4)
-        _SYNTHS[soundfont] = synth, synth.sfload(soundfont)
-    return _SYNTHS[soundfont]
+    synth = fluidsynth.Synth(samplerate=float(RATE), gain=0.4)
+    return synth, synth.sfload(soundfont)
+
+
+@lru_cache(maxsize=None)
+def _ensemble() -> TaggerEnsemble:
+    """The tagger, loaded once per worker process."""
+    return TaggerEnsemble.load([TAGGER])
 
 
 def component_tags(audio: np.ndarray, seed: int) -> torch.Tensor:
     """MTAT musicnn's tags ``(components, 50)`` of each NMF component of ``audio`` heard alone,
     decomposed as the ``nmf`` latent decomposes a mixture."""
-    from tagbox.latents.nmf import NMFLatent, NMFOptions
-    from tagbox.taggers.ensemble import TaggerEnsemble
-
-    ensemble = _ensemble(TaggerEnsemble)
     latent = NMFLatent(torch.from_numpy(audio), RATE, NMFOptions(start="flat", components=COMPONENTS), seed=seed)
-    return ensemble.probabilities(latent.components(), RATE)[TAGGER]
-
-
-_ENSEMBLES: dict = {}
-
-
-def _ensemble(cls):
-    if TAGGER not in _ENSEMBLES:
-        _ENSEMBLES[TAGGER] = cls.load([TAGGER])
-    return _ENSEMBLES[TAGGER]
+    return _ensemble().probabilities(latent.components(), RATE)[TAGGER]
 
 
 def _clip(job: tuple[int, int, int, str]) -> tuple[int, torch.Tensor]:
@@ -185,8 +183,6 @@ def fit_logistic(features: torch.Tensor, labels: torch.Tensor, *, l2: float) -> 
 
 
 def main() -> None:
-    from tagbox.latents.labelling import log_odds
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--soundfont", required=True, help="an .sf2/.sf3 soundfont other than the dev sets' own")
     parser.add_argument("--clips", type=int, default=8, help="phrases per instrument")
@@ -201,16 +197,15 @@ def main() -> None:
         sys.exit(f"error: no soundfont at {args.soundfont}")
     if args.out.exists() and not args.force:
         sys.exit(f"error: {args.out} exists; --force overwrites it")
-    if not (args.features and args.features.exists()):
+    cached = args.features is not None and args.features.exists()
+    if not cached:
         try:
             import fluidsynth  # noqa: F401
         except (ImportError, OSError) as error:  # the module, or the libfluidsynth it loads
             sys.exit(f"error: rendering needs pyfluidsynth and libfluidsynth ({error}); pip install -e '.[fragments]'")
-    if args.features and args.features.exists():
+    if cached:
         heard = torch.load(args.features)
     else:
-        from tqdm import tqdm
-
         jobs = [(i, c, 100_000 * args.seed + 1000 * i + c, args.soundfont)
                 for i in range(len(INSTRUMENTS)) for c in range(args.clips)]
         heard = {i: [] for i in range(len(INSTRUMENTS))}
