@@ -65,8 +65,9 @@ INSTRUMENTS = [
     Instrument(73, 60, 96, False, "flute"),
     Instrument(80, 36, 84, False, "synth"), Instrument(81, 36, 84, False, "synth"),
     Instrument(88, 36, 84, True, "synth"), Instrument(90, 36, 84, True, "synth"),
+    Instrument(32, 28, 55, False, "bass"), Instrument(33, 28, 55, False, "bass"),
+    Instrument(34, 28, 55, False, "bass"), Instrument(38, 28, 55, False, "bass"),
     # Others a mixture holds, which the heads must tell apart from the sources.
-    Instrument(32, 28, 55), Instrument(33, 28, 55), Instrument(34, 28, 55), Instrument(38, 28, 55),
     Instrument(16, 36, 84, True), Instrument(19, 36, 84, True), Instrument(4, 36, 88, True),
     Instrument(11, 53, 89), Instrument(46, 36, 96, True), Instrument(52, 48, 79, True),
     Instrument(56, 55, 82), Instrument(61, 48, 80, True), Instrument(65, 49, 80), Instrument(66, 44, 76),

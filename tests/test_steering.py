@@ -151,3 +151,24 @@ def test_source_probability_of_silence_is_zero_and_of_unnameable_sources_none():
     assert source_probability(ensemble, music(), sample_rate=16000, source="brass") is None  # no tagbox source
     with pytest.raises(TypeError):  # everything after the audio is keyword-only
         source_probability(ensemble, music(), 16000, "drums")
+
+
+def test_hearing_lets_a_fragment_heads_tagger_listen_where_the_ensemble_holds_it(monkeypatch):
+    """Bass is labelled by Jamendo musicnn, while its head reads MTAT musicnn's tags."""
+    from tagbox import steering
+    from tagbox.latents import fragments
+
+    ensemble = TaggerEnsemble.load(["debug-tiny", "debug-tiny-jamendo"])
+    drums = steering.steered_source(ensemble.taggers, "drums", ["drums"], "reference", (), device="cpu",
+                                    warn=lambda _: None)
+    labelled_by_jamendo = steering.Steered("drums", {"debug-tiny-jamendo": drums.targets["debug-tiny-jamendo"]})
+    clips = music(16000, 1.0, channels=2).mean(0)[None]
+    head = fragments.FragmentHead("debug-tiny", (0.0,) * 50, 0.0)
+    monkeypatch.setattr(fragments, "_heads", lambda: {})
+    assert set(steering.hearing(ensemble, 16000, [labelled_by_jamendo])(clips).tags) == {"debug-tiny-jamendo"}
+    monkeypatch.setattr(fragments, "_heads", lambda: {"drums": head})
+    heard = steering.hearing(ensemble, 16000, [labelled_by_jamendo])(clips)
+    assert set(heard.tags) == {"debug-tiny", "debug-tiny-jamendo"}
+    assert heard.sources.shape == (1, 1)  # the head's tagger does not judge the source
+    alone = TaggerEnsemble.load("debug-tiny-jamendo")
+    assert set(steering.hearing(alone, 16000, [labelled_by_jamendo])(clips).tags) == {"debug-tiny-jamendo"}
