@@ -12,6 +12,9 @@ from collections.abc import Callable
 from functools import partial
 
 import numpy as np
+import torch
+
+from tagbox.latents.labelling import log_odds
 
 DEFAULT_TAGGER = "mtat-musicnn"
 # "Far above" is measured in log-odds, because probabilities saturate: a true stem the tagger
@@ -21,17 +24,13 @@ FOOLING_LOG_ODDS = 1.0
 FOOLING_MAX_SI_SDRI_DB = 1.0
 
 
-def log_odds(p: float) -> float:
-    p = min(max(p, 1e-6), 1 - 1e-6)
-    return float(np.log(p / (1 - p)))
-
-
 def is_fooled(p_estimate: float | None, p_stem: float | None, si_sdri: float) -> bool:
     """Whether an estimate looks like a tagger-fooling near-mixture: its target-tag odds are at
     least e times the true stem's while its SI-SDRi is under 1 dB."""
     if p_estimate is None or p_stem is None or not np.isfinite(si_sdri):
         return False
-    return log_odds(p_estimate) - log_odds(p_stem) >= FOOLING_LOG_ODDS and si_sdri < FOOLING_MAX_SI_SDRI_DB
+    gap = log_odds(torch.tensor(p_estimate, dtype=torch.float64)) - log_odds(torch.tensor(p_stem, dtype=torch.float64))
+    return float(gap) >= FOOLING_LOG_ODDS and si_sdri < FOOLING_MAX_SI_SDRI_DB
 
 
 def probe(tagger_ids: tuple[str, ...], device: str = "cpu") -> Callable[..., float | None]:
