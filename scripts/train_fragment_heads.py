@@ -5,7 +5,8 @@ recordings, hears it as guitar or strings more often than as cello. This script 
 phrases of General MIDI instruments one at a time with a soundfont (never the dev sets' own:
 FluidR3 and TimGM6mb), decomposes each alone as the ``nmf`` latent does, lets MTAT musicnn hear
 each component alone, and fits per source a logistic regression from the components' tag
-log-odds to "a component of this source" against the components of every other instrument.
+log-odds to "a component of this source" against the components of every other instrument
+(bass too, which MTAT has no tag for: its head reads MTAT musicnn while Jamendo musicnn labels it).
 The heads (50 weights and a bias per source) are written to ``tagbox/data/fragments.json``,
 which :mod:`tagbox.latents.fragments` reads. Only isolated recordings are used: no mixture, no
 separation target.

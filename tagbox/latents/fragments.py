@@ -10,7 +10,9 @@ separation target went into it. Its standardised output is added to each source'
 evidence, at ``weight``; sources without a head (drums, raw tags) keep theirs. At 0.5, `tagbox
 eval` over both dev sets (whose soundfonts the heads never heard) gained +0.36 +- 0.11 dB on the
 71 stems other than drums (three seeds averaged; cello +0.8, electric guitar +0.8, synth +0.7,
-strings +0.4; flute -0.1, piano and violin level).
+strings +0.4; flute -0.1, piano and violin level). Bass, which MTAT cannot name and the Jamendo
+taggers that label it barely hear, has a head over MTAT musicnn's tags too: +1.12 +- 0.38 dB
+over its 27 stems (from +0.4 to +1.5).
 """
 
 from __future__ import annotations
