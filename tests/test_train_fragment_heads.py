@@ -35,8 +35,17 @@ def test_phrases_stay_in_the_instruments_notes_and_the_clip():
 def test_every_source_the_heads_learn_is_rendered_by_an_instrument_and_others_are_heard_too():
     script = load()
     sources = {instrument.source for instrument in script.INSTRUMENTS}
-    assert {"cello", "violin", "flute", "guitar", "electric_guitar", "piano", "strings", "synth"} < sources
+    assert {"cello", "violin", "flute", "guitar", "electric_guitar", "piano", "strings", "synth", "bass"} < sources
     assert None in sources  # instruments no head is for: the negatives a mixture holds
+
+
+def test_the_bundled_heads_are_the_sources_the_script_renders():
+    import json
+
+    script = load()
+    bundled = json.loads(script.OUT.read_text())
+    assert set(bundled["heads"]) == {instrument.source for instrument in script.INSTRUMENTS} - {None}
+    assert [dict(item) for item in bundled["instruments"]] == [vars(instrument) for instrument in script.INSTRUMENTS]
 
 
 def test_the_fitted_head_separates_two_clouds_and_weighs_them_evenly():

@@ -32,7 +32,7 @@ def test_the_heads_adds_its_standardised_verdict_to_the_standardised_evidence_of
 
 def test_the_bundled_heads_name_sources_and_fit_their_taggers_vocabulary():
     assert FragmentHead.of("cello") is not None and FragmentHead.of("drums") is None and FragmentHead.of("beat") is None
-    for name in ("cello", "violin", "flute", "guitar", "electric_guitar", "piano", "strings", "synth"):
+    for name in ("cello", "violin", "flute", "guitar", "electric_guitar", "piano", "strings", "synth", "bass"):
         head = FragmentHead.of(name)
         assert name in SOURCE_NAMES and head.tagger in TAGGERS
         assert len(head.weights) == len(vocabulary_tags(TAGGERS[head.tagger].vocabulary))
