@@ -109,17 +109,17 @@ def hearing(ensemble: TaggerEnsemble, rate: int, steered: list[Steered]) -> Hear
     heard by its taggers of the shortest window only: on the dev sets MTAT musicnn (3 s) labels
     NMF components as well as musicnn and FCN together (+2.94 vs +2.96 dB from the tagged start,
     96 stems), FCN (29 s, a 10 s clip looped to fill it) alone worse (+1.76), at a third of the cost.
-    The taggers whose tags the sources' fragment heads read listen too where the ensemble holds
-    them (:mod:`tagbox.latents.fragments`): bass is labelled by Jamendo musicnn, its head reads MTAT
-    musicnn's tags.
+    The taggers whose tags the sources' fragment heads read hear the components alone too, where
+    the ensemble holds them (:mod:`tagbox.latents.fragments`): bass is labelled by Jamendo
+    musicnn, its head reads MTAT musicnn's tags.
     """
     listeners = [source.shortest_window(ensemble) for source in steered]
     heads = [FragmentHead.of(sources.canonical_name(source.source)) for source in steered]
-    used = {tagger_id for listener in listeners for tagger_id in listener.targets}
-    used |= {head.tagger for head in heads if head is not None} & {tagger.id for tagger in ensemble.taggers}
+    judging = {tagger_id for listener in listeners for tagger_id in listener.targets}
+    describing = judging | ({head.tagger for head in heads if head is not None} & {t.id for t in ensemble.taggers})
 
-    def hear(clips: torch.Tensor) -> Hearing:
-        probs = ensemble.probabilities(clips, rate, used)
+    def hear(clips: torch.Tensor, *, alone: bool = False) -> Hearing:
+        probs = ensemble.probabilities(clips, rate, describing if alone else judging)
         return Hearing(torch.stack([listener.probability(probs) for listener in listeners]), probs)
 
     return hear

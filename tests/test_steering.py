@@ -153,7 +153,7 @@ def test_source_probability_of_silence_is_zero_and_of_unnameable_sources_none():
         source_probability(ensemble, music(), 16000, "drums")
 
 
-def test_hearing_lets_a_fragment_heads_tagger_listen_where_the_ensemble_holds_it(monkeypatch):
+def test_hearing_lets_a_fragment_heads_tagger_hear_the_components_alone_where_the_ensemble_holds_it(monkeypatch):
     """Bass is labelled by Jamendo musicnn, while its head reads MTAT musicnn's tags."""
     from tagbox import steering
     from tagbox.latents import fragments
@@ -167,8 +167,12 @@ def test_hearing_lets_a_fragment_heads_tagger_listen_where_the_ensemble_holds_it
     monkeypatch.setattr(fragments, "_heads", lambda: {})
     assert set(steering.hearing(ensemble, 16000, [labelled_by_jamendo])(clips).tags) == {"debug-tiny-jamendo"}
     monkeypatch.setattr(fragments, "_heads", lambda: {"drums": head})
-    heard = steering.hearing(ensemble, 16000, [labelled_by_jamendo])(clips)
+    hear = steering.hearing(ensemble, 16000, [labelled_by_jamendo])
+    heard = hear(clips, alone=True)
     assert set(heard.tags) == {"debug-tiny", "debug-tiny-jamendo"}
     assert heard.sources.shape == (1, 1)  # the head's tagger does not judge the source
-    alone = TaggerEnsemble.load("debug-tiny-jamendo")
-    assert set(steering.hearing(alone, 16000, [labelled_by_jamendo])(clips).tags) == {"debug-tiny-jamendo"}
+    assert set(hear(clips).tags) == {"debug-tiny-jamendo"}  # the mixture, with or without a component: no head reads it
+    torch.testing.assert_close(hear(clips).sources, heard.sources)
+    without_head = TaggerEnsemble.load("debug-tiny-jamendo")
+    assert set(steering.hearing(without_head, 16000, [labelled_by_jamendo])(clips, alone=True).tags) == {
+        "debug-tiny-jamendo"}

@@ -13,9 +13,9 @@ Components the taggers hear alike then pool their evidence (:func:`share`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 import torch
 
@@ -27,8 +27,12 @@ class Hearing(NamedTuple):
     tags: dict[str, torch.Tensor]  # tagger id -> (B, tags): every tag's probability, per listening tagger
 
 
-# hear(clips (B, samples)) -> what the taggers hear in each clip.
-Hear = Callable[[torch.Tensor], Hearing]
+class Hear(Protocol):
+    """``hear(clips (B, samples))``: what the taggers hear in each clip. With ``alone`` (the
+    clips are the components heard alone, the only clips whose tags are read), the taggers that
+    only describe them listen too: a fragment head's, which judges no source's probability."""
+
+    def __call__(self, clips: torch.Tensor, *, alone: bool = False) -> Hearing: ...
 
 # Start logits stay within +-BOUND (gains 0.05..0.95): still soft enough for a refinement to
 # move; clipping cost 0.02 dB on the dev sets' forward-only estimates.
@@ -56,7 +60,7 @@ class Heard:
     @torch.no_grad()
     def listen(cls, components: torch.Tensor, mixture: torch.Tensor, hear: Hear) -> "Heard":
         """Hear ``components (K, samples)``, which sum to ``mixture (samples,)``."""
-        whole, alone = hear(mixture[None]), hear(components)
+        whole, alone = hear(mixture[None]), hear(components, alone=True)
         return cls(whole=whole.sources, alone=alone.sources, without=hear(mixture[None] - components).sources,
                    tags=alone.tags)
 

@@ -4,16 +4,17 @@ from tagbox.latents.labelling import BOUND, Heard, Hearing, share, start_logits
 
 
 def test_evidence_is_alone_vs_whole_plus_weighted_whole_vs_without():
-    probabilities: dict[str, list[int]] = {}
+    probabilities: dict[str, list[tuple[int, bool]]] = {}
 
-    def hear(clips: torch.Tensor) -> Hearing:  # probability = first sample, one source; tags = both samples
-        probabilities.setdefault("calls", []).append(clips.shape[0])
+    def hear(clips: torch.Tensor, *, alone: bool = False) -> Hearing:  # probability = first sample; tags = both
+        probabilities.setdefault("calls", []).append((clips.shape[0], alone))
         return Hearing(clips[:, 0][None], {"fake": clips + 0.25})
 
     mixture = torch.tensor([0.5, 0.0])
     components = torch.tensor([[0.4, 0.0], [0.1, 0.0]])
     heard = Heard.listen(components, mixture, hear)
-    assert probabilities["calls"] == [1, 2, 2]  # the mixture, each component, the mixture without each
+    # the mixture, each component (alone: the only clips whose tags are read), the mixture without each
+    assert probabilities["calls"] == [(1, False), (2, True), (2, False)]
     evidence = heard.evidence(removal_weight=2.0)
     logit = lambda p: torch.log(torch.tensor(p) / (1 - torch.tensor(p)))  # noqa: E731
     expected = [logit(0.4) - logit(0.5) + 2 * (logit(0.5) - logit(0.1)),

@@ -28,7 +28,7 @@ def test_several_sources_start_as_an_even_split_whatever_the_starting_gain():
 
 def _low_band_hearing(rate: int):
     """A fake hear(): a source that is 'heard' in proportion to the clip's energy below 1 kHz."""
-    def hear(clips: torch.Tensor) -> Hearing:
+    def hear(clips: torch.Tensor, *, alone: bool = False) -> Hearing:
         spec = torch.fft.rfft(clips).abs() ** 2
         low = spec[:, : clips.shape[-1] * 1000 // rate].sum(-1)
         heard = 0.05 + 0.9 * low / (spec.sum(-1) + 1e-9)
@@ -62,7 +62,7 @@ def test_tagged_start_pools_the_evidence_of_components_the_taggers_hear_alike():
     mono = torch.sin(2 * torch.pi * 220 * t) * (t < 0.5) + 0.7 * torch.sin(2 * torch.pi * 3000 * t) * (t >= 0.5)
     low_band = _low_band_hearing(rate)
 
-    def alike(clips: torch.Tensor) -> Hearing:  # the same source evidence, every clip's tags the same
+    def alike(clips: torch.Tensor, *, alone: bool = False) -> Hearing:  # the same source evidence, every clip's tags the same
         heard = low_band(clips)
         return Hearing(heard.sources, {"fake": torch.full_like(heard.tags["fake"], 0.5)})
 
@@ -80,7 +80,7 @@ def test_tagged_start_lowers_a_component_far_from_the_sources_register():
     third = (t * 3).long()  # three notes one after the other: two close together, one three octaves up
     mono = sum(torch.sin(2 * torch.pi * f * t) * (third == i) for i, f in enumerate((220.0, 247.0, 1760.0)))
 
-    def undecided(clips: torch.Tensor) -> Hearing:  # every clip heard alike: no evidence either way
+    def undecided(clips: torch.Tensor, *, alone: bool = False) -> Hearing:  # every clip heard alike: no evidence either way
         return Hearing(torch.full((1, clips.shape[0]), 0.3), {"fake": torch.full((clips.shape[0], 2), 0.5)})
 
     def start(weight: float) -> torch.Tensor:
@@ -116,7 +116,7 @@ def test_tagged_start_follows_the_head_learned_for_the_source(monkeypatch):
     mono = torch.sin(2 * torch.pi * 220 * t) * (t < 0.5) + 0.7 * torch.sin(2 * torch.pi * 3000 * t) * (t >= 0.5)
     low_band = _low_band_hearing(rate)
 
-    def undecided(clips: torch.Tensor) -> Hearing:  # the source's own tag hears nothing; the tags do
+    def undecided(clips: torch.Tensor, *, alone: bool = False) -> Hearing:  # the source's own tag hears nothing; the tags do
         return Hearing(torch.full((1, clips.shape[0]), 0.3), low_band(clips).tags)
 
     head = FragmentHead("fake", (1.0, -1.0), 0.0)  # a piece of the source sounds low
