@@ -41,7 +41,7 @@ from tagbox.taggers.ensemble import TaggerEnsemble
 
 SHARED = Path(os.environ.get("TAGBOX_SHARED", Path(__file__).resolve().parents[2] / "shared"))
 DEFAULT_DATA = SHARED / "data" / "synth-dev"
-DEFAULT_OUT = Path(__file__).resolve().parents[1] / "tagbox" / "data" / "recognisability.json"
+DEFAULT_OUT = Path(__file__).resolve().parents[1] / "src" / "tagbox" / "data" / "recognisability.json"
 MIN_ISOLATED = 0.3
 MIN_MARGIN = 0.1
 COMMAND = "TAGBOX_WEIGHTS_MIRROR=/work/shared/weights OMP_NUM_THREADS=1 python bench/recognisability.py"

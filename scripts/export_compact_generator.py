@@ -23,8 +23,8 @@ from tagbox.training import BEST, LAST, export_weights
 from tagbox.weights import sha256sum
 
 REPO = Path(__file__).resolve().parents[1]
-WEIGHTS = REPO / "tagbox" / "generators" / "weights" / "compact.pt"
-REGISTRY = REPO / "tagbox" / "data" / "models.json"
+WEIGHTS = REPO / "src" / "tagbox" / "generators" / "weights" / "compact.pt"
+REGISTRY = REPO / "src" / "tagbox" / "data" / "models.json"
 MAX_BYTES = 10 * 2**20
 
 

@@ -40,7 +40,7 @@ RATE = 44100
 SECONDS = 10.0
 COMPONENTS = 16
 TAGGER = "mtat-musicnn"
-OUT = Path(__file__).resolve().parents[1] / "tagbox" / "data" / "fragments.json"
+OUT = Path(__file__).resolve().parents[1] / "src" / "tagbox" / "data" / "fragments.json"
 
 
 @dataclass(frozen=True)

@@ -9,4 +9,6 @@ cd "$(git rev-parse --show-toplevel)"
   --sources "cello drums electric_guitar flute guitar piano strings synth violin bass organ trumpet saxophone"
 rm -rf .gpu/weights/sota_music_taggers/*/crnn
 find .gpu/data -name mixture.flac -delete
+# The package lives under src/ (src layout): env.sh puts the checkout on PYTHONPATH, tagbox needs src.
+sed -i 's|:$(dirname "$g") |:$(dirname "$g")/src |' .gpu/env.sh
 echo "bundle: $(( ($(du -sb .gpu | cut -f1) + $(git ls-files -z | xargs -0 du -cb | tail -1 | cut -f1)) / 1048576 )) MiB with the checkout"
