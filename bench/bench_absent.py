@@ -32,7 +32,7 @@ def main() -> None:
     parser.add_argument("-d", "--device", default="cpu")
     args = parser.parse_args()
     separator = Separator(device=args.device, progress=False)
-    steered = {source: separator.steered(source) for source in args.sources}
+    steered = {source: separator.request([source]).sources[0].steered for source in args.sources}
     present: dict[str, list[float]] = {s: [] for s in args.sources}
     missing: dict[str, list[float]] = {s: [] for s in args.sources}
     for root in args.roots:

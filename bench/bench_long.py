@@ -95,7 +95,7 @@ def child(path: Path, out: Path, steps: int | None) -> dict:
     from tagbox import latents, steering, stems
     from tagbox.batch import tasks
     from tagbox.cli import main
-    from tagbox.latents.labelling import Heard
+    from tagbox.pipeline.labelling import Heard
     from tagbox.taggers.ensemble import TaggerEnsemble
 
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))

@@ -147,7 +147,8 @@ def main() -> None:
             torch.set_num_threads(threads)
             with random_weight_generators():
                 separator = make()
-            real_steps = separator.config.steps_for(args.source) * separator.config.runs_for([args.source])
+            request = separator.request([args.source])
+            real_steps = request.sources[0].steps * request.runs
             if real_steps == 0:  # the start is the estimate (steered only by competitors): timed end to end
                 start = (time.perf_counter(), time.process_time())
                 result = separator.separate_tensor(wav, sample_rate=sample_rate, source=args.source)

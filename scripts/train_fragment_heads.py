@@ -8,7 +8,7 @@ each component alone, and fits per source a logistic regression from the compone
 log-odds to "a component of this source" against the components of every other instrument
 (bass too, which MTAT has no tag for: its head reads MTAT musicnn while Jamendo musicnn labels it).
 The heads (50 weights and a bias per source) are written to ``tagbox/data/fragments.json``,
-which :mod:`tagbox.latents.fragments` reads. Only isolated recordings are used: no mixture, no
+which :mod:`tagbox.pipeline.priors` reads. Only isolated recordings are used: no mixture, no
 separation target.
 
     pip install -e ".[fragments]"   # and libfluidsynth and a soundfont (Debian: fluidsynth, csound-soundfont)
@@ -32,8 +32,8 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from tagbox.latents.labelling import log_odds
 from tagbox.latents.nmf import NMFLatent, NMFOptions
+from tagbox.pipeline.labelling import log_odds
 from tagbox.taggers.ensemble import TaggerEnsemble
 
 RATE = 44100
@@ -227,7 +227,7 @@ def main() -> None:
     document = {
         "_comment": "What a fragment (an NMF component heard alone) of each source sounds like to the tagger: per source "
         "a logistic regression from the component's tag log-odds, fitted on isolated renders of General MIDI "
-        "instruments. Written by scripts/train_fragment_heads.py; read by tagbox.latents.fragments.",
+        "instruments. Written by scripts/train_fragment_heads.py; read by tagbox.pipeline.priors.",
         "tagger": TAGGER, "soundfont": Path(args.soundfont).name, "clips_per_instrument": args.clips, "l2": args.l2,
         "seed": args.seed,
         "instruments": [vars(inst) for inst in INSTRUMENTS],

@@ -6,23 +6,33 @@ from tagbox.cli import build_parser
 from tagbox.cli.separate import separator_options
 from tagbox.config import PRESETS, SeparatorConfig, preset, settings
 from tagbox.errors import TagboxError, UnknownNameError
-from tagbox.latents import NMFLatent, NMFOptions, VQVAEOptions
+from tagbox.latents import NMFOptions, VQVAEOptions
 from tagbox.separator import Separator
 
 
 def test_presets_are_frozen_configs():
     assert isinstance(PRESETS["faithful"], SeparatorConfig) and PRESETS["default"] == SeparatorConfig()
     with pytest.raises(dataclasses.FrozenInstanceError):
-        PRESETS["default"].steps = 3
-    assert preset("faithful").replace(steps=7).steps == 7 and preset("faithful").steps == 100
+        PRESETS["default"].steering.steps = 3
+    assert preset("faithful").replace(steps=7).steering.steps == 7 and preset("faithful").steering.steps == 100
 
 
 def test_lists_and_single_ids_become_tuples():
-    config = SeparatorConfig(taggers="debug-tiny", exclude=["vocals"], latent="vqvae").replace(fft_sizes=[512, 256])
-    assert config.taggers == ("debug-tiny",) and config.exclude == ("vocals",)
-    assert config.latent_options.fft_sizes == (512, 256)
+    config = SeparatorConfig.of(taggers="debug-tiny", exclude=["vocals"], objective="focused", latent="vqvae",
+                                fft_sizes=[512, 256], without="range_floor")
+    assert config.steering.taggers == ("debug-tiny",) and config.steering.exclude == ("vocals",)
+    assert config.latent_options.fft_sizes == (512, 256) and config.without == ("range_floor",)
     assert SeparatorConfig(latent="vqvae").replace(fft_sizes=1024).latent_options.fft_sizes == (1024,)
-    assert SeparatorConfig().tagger_ids == ("mtat-musicnn", "mtat-fcn")
+    assert SeparatorConfig().steering.tagger_ids == ("mtat-musicnn", "mtat-fcn")
+
+
+def test_settings_are_nested_by_concern_and_taken_flat():
+    config = SeparatorConfig.of(components=8, share_temperature=0.1, steps=3, segment=10.0, runs=1)
+    assert (config.latent_options.components, config.labelling.share_temperature) == (8, 0.1)
+    assert (config.steering.steps, config.output.segment, config.runs) == (3, 10.0, 1)
+    flat = config.flat()
+    assert flat["components"] == 8 and flat["share_temperature"] == 0.1 and flat["segment"] == 10.0
+    assert set(flat) <= set(settings()) and SeparatorConfig.of(**flat) == config
 
 
 def test_the_latents_settings_live_in_its_own_options():
@@ -43,7 +53,11 @@ def test_the_latents_settings_live_in_its_own_options():
         ({"latent": "wavelets"}, "unknown latent 'wavelets'"),
         ({"taggers": ("no-such",)}, "unknown tagger 'no-such'"),
         ({"overlap": 1.0}, "overlap"),
-        ({"average": 500}, "average"),
+        ({"average": 500}, "average must be at most steps (15), got 500"),
+        ({"share_temperature": 0}, "share_temperature must be positive, got 0; to leave the stage out, set without=share"),
+        ({"without": ("refine",)}, "unknown stage 'refine'; choose from fragment_prior, share, register_prior, range_floor"),
+        ({"exclude": ("vocals",)}, "--not (exclude) names negatives of the focused objective"),
+        ({"latent": "vqvae", "register_weight": 0.5}, "register_weight is a setting of the nmf latent's tagged start; the vqvae"),
         ({"runs": 0}, "runs must be at least 1, got 0"),
         ({"stepz": 3}, "unknown setting 'stepz' (did you mean 'steps'?)"),
         ({"componets": 3}, "unknown setting 'componets' (did you mean 'components'?)"),
@@ -74,14 +88,16 @@ def test_separate_flags_come_from_the_config_fields():
     options = separator_options(args)
     assert options == {"device": "cpu", "steps": 5, "fft_sizes": (512, 256), "exclude": ["vocals"],
                        "mask": False, "objective": "focused", "latent": "vqvae", "level": 1}
+    assert separator_options(parser.parse_args(["separate", "x.wav", "-s", "violin", "--without", "share"]))[
+        "without"] == ["share"]
     assert set(options) - {"device"} <= set(settings())
     assert separator_options(parser.parse_args(["separate", "x.wav", "-s", "drums", "--init-gain", "0.5"])) == {
         "device": "cpu", "init_gain": 0.5}
 
 
 def test_the_separator_takes_a_config_and_keyword_overrides_only():
-    separator = Separator(SeparatorConfig(taggers="debug-tiny", steps=2), components=4, progress=False)
-    assert separator.config.latent_options.components == 4 and separator.config.steps_for("drums") == 2
+    separator = Separator(SeparatorConfig.of(taggers="debug-tiny", steps=2), components=4, progress=False)
+    assert separator.config.latent_options.components == 4 and separator.request(["drums"]).sources[0].steps == 2
     with pytest.raises(TypeError):
         Separator(SeparatorConfig(), "cpu")
     with pytest.raises(UnknownNameError, match="unknown setting"):
@@ -89,60 +105,33 @@ def test_the_separator_takes_a_config_and_keyword_overrides_only():
 
 
 def test_zero_steps_are_a_separation_only_from_a_tagged_start():
-    assert SeparatorConfig(steps=0, latent_options=NMFOptions(start="tagged")).steps_for("drums") == 0
+    assert SeparatorConfig.of(steps=0).steering.steps == 0
     with pytest.raises(TagboxError, match=r"^steps must be at least 1, got 0$"):
-        SeparatorConfig(steps=0, latent_options=NMFOptions(start="flat"))
+        SeparatorConfig.of(steps=0, start="flat")
     with pytest.raises(TagboxError, match=r"^steps must be at least 0 \(the start itself\), got -1$"):
-        SeparatorConfig(steps=-1, latent_options=NMFOptions(start="tagged"))
-
-
-def test_steps_left_unset_follow_the_start_and_the_source():
-    assert SeparatorConfig(latent_options=NMFOptions(start="flat")).steps_for("violin") == 150
-    tagged = SeparatorConfig(latent_options=NMFOptions(start="tagged"))
-    assert tagged.steps_for("drums") == tagged.steps_for("Drums") == NMFLatent.tagged_steps["drums"] > 0
-    assert tagged.steps_for("violin") == 0 and "violin" not in NMFLatent.tagged_steps
-    assert tagged.replace(steps=7).steps_for("violin") == tagged.replace(steps=7).steps_for("drums") == 7
+        SeparatorConfig.of(steps=-1)
 
 
 def test_average_is_checked_against_the_steps_set():
     with pytest.raises(TagboxError, match=r"^average must be at most steps \(3\), got 4$"):
-        SeparatorConfig(steps=3, average=4)
+        SeparatorConfig.of(steps=3, average=4)
     with pytest.raises(TagboxError, match=r"^average must be at least 0, got -1$"):
-        SeparatorConfig(average=-1)
+        SeparatorConfig.of(average=-1)
 
 
-def test_unset_components_and_runs_follow_the_start():
-    tagged, flat = SeparatorConfig(), SeparatorConfig().replace(start="flat")
-    assert tagged.latent_options.component_count == 16 and tagged.runs_for(["violin"]) == 2
-    assert tagged.runs_for(["drums"]) == 1 and tagged.runs_for(["drums", "violin"]) == 2  # refined: one run
-    assert flat.latent_options.component_count == 32 and flat.runs_for(["violin"]) == 1
-    assert tagged.replace(components=8, runs=3).latent_options.component_count == 8
-    assert tagged.replace(runs=3).runs_for(["drums"]) == 3 and tagged.replace(steps=5).runs_for(["violin"]) == 1
-    assert SeparatorConfig(latent="mask").runs_for(["violin"]) == 1
-
-
-def test_competitors_join_only_requests_they_share_no_tag_with_and_only_from_a_separated_start():
-    config = SeparatorConfig()
-    assert config.competitors == ("drums",) and config.competitors_for(["violin", "piano"]) == ("drums",)
-    assert config.competitors_for(["drums"]) == () and config.competitors_for(["Drums", "violin"]) == ()
-    assert config.replace(competitors=("strings", "bass")).competitors_for(["violin"]) == ("bass",)  # MTAT 'violin'
-    assert config.replace(start="flat").competitors_for(["violin"]) == ()
-    assert PRESETS["faithful"].competitors == () and config.replace(latent="mask").competitors_for(["violin"]) == ()
-    assert config.most_steps(["violin"]) == NMFLatent.tagged_steps["drums"] and config.most_steps(["drums"]) == 15
-    assert config.replace(competitors="none").most_steps(["violin"]) == 0
-    assert config.replace(competitors=None).competitors == ()  # eval's --config NAME=competitors=none
+def test_competitors_none_turns_them_off():
+    assert SeparatorConfig().steering.competitors == ("drums",)
+    assert SeparatorConfig.of(competitors="none").steering.competitors == ()
+    assert SeparatorConfig.of(competitors=None).steering.competitors == ()  # eval's --config NAME=competitors=none
 
 
 def test_competitor_none_on_the_command_line_turns_them_off():
     parser = build_parser()
     args = parser.parse_args(["separate", "x.wav", "-s", "violin", "--competitor", "none"])
-    assert SeparatorConfig().replace(**{k: v for k, v in separator_options(args).items() if k != "device"}).competitors == ()
+    assert SeparatorConfig.of(**{k: v for k, v in separator_options(args).items() if k != "device"}).steering.competitors == ()
     args = parser.parse_args(["separate", "x.wav", "-s", "violin", "--competitor", "bass", "--competitor", "drums"])
     assert separator_options(args)["competitors"] == ["bass", "drums"]
 
 
-def test_instrument_ranges_are_the_default_and_unknown_to_the_reference():
-    assert SeparatorConfig().ranges and not PRESETS["faithful"].ranges
-    parser = build_parser()
-    assert "ranges" not in separator_options(parser.parse_args(["separate", "x.wav", "-s", "violin"]))
-    assert separator_options(parser.parse_args(["separate", "x.wav", "-s", "violin", "--no-ranges"]))["ranges"] is False
+def test_instrument_ranges_are_the_default_and_left_out_by_the_reference():
+    assert "range_floor" not in SeparatorConfig().without and "range_floor" in PRESETS["faithful"].without

@@ -9,6 +9,11 @@ from tagbox.ranges import floor, remove_below_range
 from tagbox.sources import lowest_frequency
 
 RATE = 16000
+RESOLUTION = dict(n_fft=2048, hop_length=512)  # the NMF latent's
+
+
+def lowest(*names: str) -> list[float | None]:
+    return [lowest_frequency(name) for name in names]
 
 
 def tone(frequency: float, seconds: float = 2.0) -> torch.Tensor:
@@ -32,7 +37,7 @@ def test_the_floor_rises_over_the_semitone_below_the_lowest_note():
 def test_what_lies_below_a_sources_lowest_note_leaves_its_estimate_only():
     mixture = (tone(100.0) + tone(440.0))[None]  # a bass note under a violin's A4
     estimates = torch.stack([0.5 * mixture, 0.25 * mixture])  # violin, piano; the rest holds 0.25
-    bounded = remove_below_range(estimates, RATE, ["violin", "piano"])
+    bounded = remove_below_range(estimates, RATE, lowest("violin", "piano"), **RESOLUTION)
     assert bounded.shape == estimates.shape
     assert level_at(bounded[0], 100.0) < 0.01 and level_at(bounded[0], 440.0) == pytest.approx(0.5, abs=0.02)
     torch.testing.assert_close(bounded[1], estimates[1])  # a piano has no lowest note
@@ -42,7 +47,7 @@ def test_what_lies_below_a_sources_lowest_note_leaves_its_estimate_only():
 
 def test_sources_without_lowest_notes_are_returned_untouched():
     estimates = torch.randn(2, 2, RATE)
-    assert remove_below_range(estimates, RATE, ["drums", "synth"]) is estimates
+    assert remove_below_range(estimates, RATE, lowest("drums", "synth"), **RESOLUTION) is estimates
 
 
 @pytest.mark.parametrize("source", ["cello", "flute", "electric_guitar"])
@@ -51,4 +56,4 @@ def test_a_note_just_above_the_lowest_is_kept(source):
     # lowest note's own bin straddles the ramp.
     frequency = round(lowest_frequency(source) * 1.1)
     note = tone(frequency)[None]
-    assert level_at(remove_below_range(note[None], RATE, [source])[0], frequency) == pytest.approx(1.0, abs=0.05)
+    assert level_at(remove_below_range(note[None], RATE, lowest(source), **RESOLUTION)[0], frequency) == pytest.approx(1.0, abs=0.05)

@@ -1,6 +1,8 @@
+import pytest
 import soundfile as sf
 import torch
 
+from tagbox.progress import Progress
 from tagbox.run import MixtureRun, file_reader, run_segments
 from tagbox.steering import steered_source
 from tagbox.taggers.ensemble import TaggerEnsemble
@@ -23,6 +25,7 @@ def test_run_segments_releases_the_whole_input_once_and_tags_it():
     run = MixtureRun([steered_source(ensemble.taggers, "drums", ["drums"], "reference", (), device="cpu",
                                      warn=lambda _: None)], warnings=[])
     out = torch.zeros(1, *audio.shape)
+    progress = Progress(seconds=3.0, segments=4, label="drums", enabled=False)
     covered = torch.zeros(audio.shape[-1])
 
     def sink(offset, region):
@@ -31,8 +34,8 @@ def test_run_segments_releases_the_whole_input_once_and_tags_it():
 
     run_segments(lambda offset, count: audio[:, offset: offset + count], audio.shape[-1], 16000, run,
                  ensemble=ensemble, steer_piece=lambda piece, index: 0.5 * piece[None], segment=1.0, overlap=0.25,
-                 sink=sink)
-    assert bool((covered == 1).all())
+                 sink=sink, progress=progress)
+    assert bool((covered == 1).all()) and progress.done == pytest.approx(3.0)
     torch.testing.assert_close(out[0], 0.5 * audio, atol=1e-5, rtol=0)
     result = run.result(0, 16000, absent_threshold=0.0)
     assert 0 <= result.probability_before <= 1 and 0 <= result.probability_after <= 1 and run.seconds > 0

@@ -6,11 +6,12 @@ import torch
 from tagbox import generators
 from tagbox.apply import segment_starts
 from tagbox.errors import AudioError, TagboxError, UnknownNameError
-from tagbox.latents import LATENTS, NMFLatent
+from tagbox.latents import LATENTS
 from tagbox.masks import STFT, ratio_mask
 from tagbox.objectives import build_target
 from tagbox.resample import resample
 from tagbox.separator import Separator
+from tagbox.sources import refine_steps
 from tagbox.steering import steering_loss
 from tagbox.taggers import frame, load_tagger
 
@@ -128,7 +129,7 @@ def test_bad_names_are_refused():
     with pytest.raises(UnknownNameError):
         fast().separate_tensor(music(), sample_rate=16000, source="kazoo-orchestra")
     with pytest.raises(TagboxError, match="excluded"):
-        fast(exclude=["drums"]).separate_tensor(music(), sample_rate=16000, source="drums")
+        fast(exclude=["drums"], objective="focused").separate_tensor(music(), sample_rate=16000, source="drums")
     with pytest.raises(UnknownNameError):
         fast(latent="wavelets")
     with pytest.raises(UnknownNameError):
@@ -187,7 +188,7 @@ def test_a_warning_is_logged_once_per_separator_but_kept_in_every_result(caplog)
 
 def test_judge_rest_adds_the_sources_tags_in_the_rest_pushed_to_zero():
     separator = fast(windows=None)
-    steered = [separator.steered("drums", ["drums"])]
+    steered = [separator.request(["drums"]).sources[0].steered]
     target = steered[0].targets["debug-tiny"]
     tagger = separator.ensemble.taggers[0]
     estimates, rest = torch.rand(1, 1, 16000) - 0.5, torch.rand(1, 16000) - 0.5
@@ -201,7 +202,7 @@ def test_judge_rest_adds_the_sources_tags_in_the_rest_pushed_to_zero():
 
 
 def test_a_single_tagger_id_may_be_given_as_a_string():
-    assert fast(taggers="debug-tiny").config.tagger_ids == ("debug-tiny",)
+    assert fast(taggers="debug-tiny").config.steering.tagger_ids == ("debug-tiny",)
 
 
 def test_one_faithful_step_equals_a_step_computed_by_hand():
@@ -256,8 +257,8 @@ def test_joint_stems_and_rest_sum_to_the_mixture():
 
 def test_joint_masks_start_as_an_even_split():
     x = music(16000, 2.0)
-    # ranges=False: violin and flute would lose what lies below their lowest notes to the rest.
-    results = fast(steps=1, lr=1e-9, ranges=False).separate_joint(
+    # Without the range floor: violin and flute would lose what lies below their lowest notes to the rest.
+    results = fast(steps=1, lr=1e-9, without="range_floor").separate_joint(
         x, sample_rate=16000, sources=["drums", "violin", "flute"])
     for name in ("drums", "violin", "flute", "rest"):
         torch.testing.assert_close(results[name].target, x / 4, atol=1e-4, rtol=1e-3)
@@ -294,7 +295,7 @@ def test_the_default_ensemble_adds_taggers_that_can_name_a_source_it_cannot(capl
     assert "adding jamendo-musicnn, jamendo-fcn" in caplog.text
     assert {t.id for t in separator.ensemble.taggers} >= {"jamendo-musicnn", "jamendo-fcn"}
     assert 0 <= bass.probability_before <= 1
-    steered = separator.steered("drums", ["drums"])
+    steered = separator.request(["drums"]).sources[0].steered
     assert set(steered.targets) == {"mtat-musicnn", "mtat-fcn"}
 
 
@@ -382,16 +383,16 @@ def test_unset_steps_refine_from_the_tagged_start_only_the_sources_listed():
     separator = Separator(taggers="debug-tiny", start="tagged", components=4, runs=1, competitors=(), progress=False)
     drums = separator.separate_tensor(x, sample_rate=16000, source="drums")
     violin = separator.separate_tensor(x, sample_rate=16000, source="violin")
-    assert len(drums.history) == NMFLatent.tagged_steps["drums"] and violin.history == []
+    assert len(drums.history) == refine_steps("drums") and violin.history == []
     joint = separator.separate_joint(x, sample_rate=16000, sources=["violin", "drums"])
-    assert len(joint["drums"].history) == NMFLatent.tagged_steps["drums"]
+    assert len(joint["drums"].history) == refine_steps("drums")
 
 
 def test_a_competitor_the_taggers_hear_is_steered_beside_the_request_and_not_returned():
     x = music(16000, 1.0)
     heard = Separator(taggers="debug-tiny", components=4, runs=1, progress=False)  # debug-tiny hears drums at p ~0.5
     violin = heard.separate_tensor(x, sample_rate=16000, source="violin")
-    assert len(violin.history) == NMFLatent.tagged_steps["drums"]  # the competitor's refinement
+    assert len(violin.history) == refine_steps("drums")  # the competitor's refinement
     torch.testing.assert_close(violin.target + violin.residual, x.reshape(1, -1), atol=1e-4, rtol=0)
     unheard = Separator(taggers="debug-tiny", components=4, runs=1, competitor_threshold=0.99, progress=False)
     alone = unheard.separate_tensor(x, sample_rate=16000, source="violin")
@@ -417,6 +418,6 @@ def test_an_instruments_estimate_holds_nothing_below_its_lowest_note():
         return (torch.fft.rfft(audio[0]).abs()[200] / 16000).item()  # 2 s: bin 200 is 100 Hz
 
     bounded = fast(start="tagged", steps=0).separate_tensor(x, sample_rate=16000, source="violin")
-    unbounded = fast(start="tagged", steps=0, ranges=False).separate_tensor(x, sample_rate=16000, source="violin")
+    unbounded = fast(start="tagged", steps=0, without="range_floor").separate_tensor(x, sample_rate=16000, source="violin")
     assert at_100_hz(bounded.target) < 0.01 * at_100_hz(x) < at_100_hz(unbounded.target)
     torch.testing.assert_close(bounded.target + bounded.residual, x)

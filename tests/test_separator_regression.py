@@ -40,7 +40,7 @@ DATA = Path(__file__).parent / "data"
 # pinned file -> (source, the Separator settings it pins)
 PINNED = {
     "default_separation.json": ("drums", dict(start="flat", steps=4, components=32)),
-    "tagged_start.json": ("drums", dict(steps=0, components=32, runs=1, share_temperature=0, register_weight=0)),
+    "tagged_start.json": ("drums", dict(steps=0, components=32, runs=1, without=("share", "register_prior"))),
     "default_drums.json": ("drums", dict(steps=3)),
     "default_violin.json": ("violin", dict(competitors=(), absent_threshold=0.0)),
 }

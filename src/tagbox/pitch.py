@@ -3,7 +3,7 @@
 An NMF component of a pitched instrument is mostly one note (or a few): a spectral template
 with peaks at the multiples of its fundamental. The fundamental tells which register the
 component sits in, which the taggers, who hear timbre, do not weigh: a cello's notes and a
-violin's can sound alike to them but lie octaves apart (:mod:`tagbox.latents.register`).
+violin's can sound alike to them but lie octaves apart (:mod:`tagbox.pipeline.priors`).
 """
 
 from __future__ import annotations

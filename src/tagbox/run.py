@@ -17,6 +17,7 @@ import soundfile as sf
 import torch
 
 from tagbox.apply import stream_overlap_add
+from tagbox.progress import Progress
 from tagbox.result import RegionTags, SeparationResult, packaged
 from tagbox.steering import Steered
 from tagbox.taggers.ensemble import TaggerEnsemble
@@ -56,9 +57,11 @@ def run_segments(
     segment: float | None,
     overlap: float,
     sink: Callable[[int, torch.Tensor], None],
+    progress: Progress,
 ) -> MixtureRun:
     """Steer each segment of a mixture read by ``read(offset, count)`` at ``rate`` with
-    ``steer_piece(piece, index)``; finished regions go to ``sink`` and are tagged into ``run``."""
+    ``steer_piece(piece, index)``; finished regions go to ``sink``, are tagged into ``run`` and
+    counted by ``progress``."""
     start = time.perf_counter()
     used = {tagger_id for s in run.steered for tagger_id in s.targets}
 
@@ -67,6 +70,7 @@ def run_segments(
         run.heard.add(ensemble.tag(read(offset, region.shape[-1]).mean(0), rate, used), region.shape[-1])
         for tags, target, source in zip(run.after, region, run.steered):
             tags.add(ensemble.tag(target.mean(0), rate, source.targets), region.shape[-1])
+        progress.advance(region.shape[-1] / rate)
 
     stream_overlap_add(steer_piece, read, samples, rate, segment=segment, overlap=overlap, sink=release)
     run.seconds = time.perf_counter() - start

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from functools import partial
 from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
 import soundfile as sf
 import torch
-from tqdm import tqdm
 
 from tagbox.apply import segment_count
 from tagbox.audio import load_audio
@@ -26,12 +26,12 @@ from tagbox.config import preset as named_preset
 from tagbox.device import resolve_device
 from tagbox.inputs import audio_input
 from tagbox.latents import LATENTS, check_joint
-from tagbox.ranges import remove_below_range
+from tagbox.pipeline import Request, Tools, build, resolve
+from tagbox.progress import Progress
 from tagbox.recognisability import weak_recognition_warning
 from tagbox.resample import resample
 from tagbox.result import SeparationResult
 from tagbox.run import MixtureRun, file_reader, run_segments
-from tagbox.steering import Steered, steer_segment, steered_source
 from tagbox.taggers.ensemble import TaggerEnsemble
 
 logger = logging.getLogger(__name__)
@@ -60,12 +60,13 @@ class Separator:
         self.config = config = (config or SeparatorConfig()).replace(**settings)
         self.device = resolve_device(device)
         self.space = LATENTS[config.latent]
-        self.lr = config.resolved_lr()
+        self.lr = config.resolved_lr()  # the learning rate, the latent's own where unset
         self.progress, self.callback = progress, callback
         self.model = self.space.load_model(config.latent_options, self.device)
+        steering = config.steering
         self.ensemble = TaggerEnsemble.load(
-            config.tagger_ids, device=self.device, windows=config.windows, short_audio=config.short_audio,
-            gain_jitter=config.gain_jitter, taggers_per_step=config.taggers_per_step,
+            steering.tagger_ids, device=self.device, windows=steering.windows, short_audio=steering.short_audio,
+            gain_jitter=steering.gain_jitter, taggers_per_step=steering.taggers_per_step,
         )
         self._warned: set[str] = set()
 
@@ -113,7 +114,8 @@ class Separator:
         return by_source
 
     def _separate(
-        self, wav: torch.Tensor | np.ndarray, sample_rate: int, names: list[str], what: str = "audio"
+        self, wav: torch.Tensor | np.ndarray, sample_rate: int, names: list[str], what: str = "audio",
+        on_step: Callable[[dict], None] | None = None,
     ) -> list[SeparationResult]:
         mixture = audio_input(wav, sample_rate, what=what).to(self.device)
         rate = self.space.working_rate(sample_rate, self.model)
@@ -124,13 +126,14 @@ class Separator:
             targets[..., offset: offset + region.shape[-1]] = region
 
         run = self._run(lambda offset, count: channels[:, offset: offset + count], channels.shape[-1], rate,
-                        names, keep)
+                        names, keep, on_step)
         if rate != sample_rate:
             targets = resample(targets, rate, sample_rate)[..., : mixture.shape[-1]]
-        return [run.result(i, sample_rate, self.config.absent_threshold, mixture, t) for i, t in enumerate(targets)]
+        return [run.result(i, sample_rate, self.config.output.absent_threshold, mixture, t) for i, t in enumerate(targets)]
 
     def stream_file(
-        self, path: str | Path, *, sources: Sequence[str], sink: Callable[[int, torch.Tensor], None]
+        self, path: str | Path, *, sources: Sequence[str], sink: Callable[[int, torch.Tensor], None],
+        on_step: Callable[[dict], None] | None = None,
     ) -> list[SeparationResult]:
         """Separate ``sources`` from the file at ``path``, reading and releasing a segment at a time.
 
@@ -145,74 +148,44 @@ class Separator:
         with sf.SoundFile(path) as handle:
             sample_rate, samples = handle.samplerate, handle.frames
             if self.space.working_rate(sample_rate, self.model) != sample_rate:
-                results = self._separate(*load_audio(path), list(sources), what=str(path))
+                results = self._separate(*load_audio(path), list(sources), what=str(path), on_step=on_step)
                 sink(0, torch.stack([result.target for result in results]))
                 return [dataclasses.replace(result, target=None, residual=None) for result in results]
-            run = self._run(file_reader(handle, self.device), samples, sample_rate, list(sources), sink)
-        return [run.result(index, sample_rate, self.config.absent_threshold) for index in range(len(sources))]
+            run = self._run(file_reader(handle, self.device), samples, sample_rate, list(sources), sink, on_step)
+        return [run.result(index, sample_rate, self.config.output.absent_threshold) for index in range(len(sources))]
+
+    def request(self, names: Sequence[str]) -> Request:
+        """The profiles of ``names`` separated together, and of the competitors that may join them."""
+        return resolve(self.config, self.ensemble, names, warn=self._warn_once)
 
     def _run(
         self, read: Callable[[int, int], torch.Tensor], samples: int, rate: int, names: list[str],
-        sink: Callable[[int, torch.Tensor], None],
+        sink: Callable[[int, torch.Tensor], None], on_step: Callable[[dict], None] | None = None,
     ) -> MixtureRun:
-        """Steer the mixture read by ``read(offset, count)`` at ``rate``, segment by segment
-        (:func:`tagbox.run.run_segments`); finished regions of the estimates go to ``sink``."""
-        rivals = self.config.competitors_for(names)
-        everyone = [*names, *rivals]
-        steered = [self.steered(name, everyone) for name in names]
-        # A competitor is steered by its taggers of the shortest window, as the labelling hears:
-        # drums steered by MTAT musicnn alone cost 0.07 +- 0.05 dB on the 33 stems they compete
-        # for (two seeds) against musicnn and FCN, at 15.3 s instead of 24.1 for 10 s of violin.
-        competitors = [self.steered(name, everyone).shortest_window(self.ensemble) for name in rivals]
-        used = {tagger_id for s in steered for tagger_id in s.targets}
-        run = MixtureRun(steered, warnings=[])
-        for message in [self.ensemble.short_audio_warning(samples / rate, used),
-                        self.space.crowding_warning(self.config.latent_options, len(names)),
-                        *(weak_recognition_warning(list(s.targets), s.source) for s in steered)]:
-            if message:
-                self._warn_once(message)
-                run.warnings.append(message)
-        segments = segment_count(samples, rate, self.config.segment, self.config.overlap)
-        steps = [self.config.steps_for(name) for name in everyone]
-        most = self.config.most_steps(names)
-        runs = self.config.runs_for(names)
-        # From a start that is already an estimate (0 steps), progress counts segments instead; a
-        # run whose competitors were not heard takes fewer steps than planned.
-        with tqdm(total=segments * runs * (most or 1), desc="+".join(names), unit="step" if most else "segment",
-                  disable=not self.progress, leave=False) as bar:
-            def on_step(index: int, repeat: int, step: int, value: float, probability: float) -> None:
-                record = {"segment": index, "run": repeat, "step": step, "loss": value, "probability": probability}
-                run.history.append(record)
-                bar.update(1)
-                bar.set_postfix(loss=f"{value:.3f}", p=f"{probability:.2f}")
-                if self.callback is not None:
-                    self.callback(record)
+        """Separate the mixture read by ``read(offset, count)`` at ``rate``: the request's pipeline
+        on each segment, cross-faded (:func:`tagbox.run.run_segments`); finished regions go to ``sink``."""
+        request = self.request(names)
+        pipeline = build(self.config, request, rate)
+        run = MixtureRun([source.steered for source in request.sources], warnings=self._warnings(request, samples / rate))
+        output = self.config.output
+        progress = Progress(seconds=samples / rate, segments=segment_count(samples, rate, output.segment, output.overlap),
+                            label="+".join(names), enabled=self.progress, callback=on_step or self.callback)
+        with progress.shown():
+            tools = Tools(self.ensemble, self.model, on_step=progress.step, on_stage=progress.stage)
+            run_segments(read, samples, rate, run, ensemble=self.ensemble, steer_piece=partial(pipeline, tools=tools),
+                         segment=output.segment, overlap=output.overlap, sink=sink, progress=progress)
+        run.history = progress.history
+        return run
 
-            def one_run(piece: torch.Tensor, index: int, repeat: int) -> torch.Tensor:
-                taken = len(run.history)
-                estimate = steer_segment(
-                    piece, rate, steered, space=self.space, options=self.config.latent_options, model=self.model,
-                    ensemble=self.ensemble, seed=self.config.seed + repeat, segment_index=index, steps=steps,
-                    lr=self.lr, average=self.config.average, judge_rest=self.config.judge_rest,
-                    competitors=competitors, competitor_threshold=self.config.competitor_threshold,
-                    on_step=lambda *step: on_step(index, repeat, *step),
-                )
-                bar.update((most or 1) - (len(run.history) - taken))
-                return estimate
-
-            def one_segment(piece: torch.Tensor, index: int) -> torch.Tensor:
-                # Runs differ in their seed (decomposition and tagger windows); their mean is the estimate.
-                estimate = torch.stack([one_run(piece, index, repeat) for repeat in range(runs)]).mean(0)
-                return remove_below_range(estimate, rate, names) if self.config.ranges else estimate
-
-            return run_segments(read, samples, rate, run, ensemble=self.ensemble, steer_piece=one_segment,
-                                segment=self.config.segment, overlap=self.config.overlap, sink=sink)
-
-    def steered(self, source: str, names: Sequence[str] = ()) -> Steered:
-        """Targets of ``source`` per judging tagger (the default's fallback pair if needed); other ``names`` are excluded."""
-        taggers = self.ensemble.naming(source, extend=self.config.taggers is None, warn=self._warn_once)
-        return steered_source(taggers, source, names, self.config.objective, self.config.exclude,
-                              device=self.device, warn=self._warn_once)
+    def _warnings(self, request: Request, seconds: float) -> list[str]:
+        """What the user should know before trusting this request's results (each logged once)."""
+        used = {tagger_id for source in request.sources for tagger_id in source.steered.targets}
+        messages = [self.ensemble.short_audio_warning(seconds, used),
+                    self.space.crowding_warning(self.config.latent_options, len(request.sources)),
+                    *(weak_recognition_warning(list(source.steered.targets), source.name) for source in request.sources)]
+        for message in filter(None, messages):
+            self._warn_once(message)
+        return [message for message in messages if message]
 
     def _warn_once(self, message: str) -> None:
         """Log a warning the first time this separator meets it (results still carry every one)."""

@@ -33,6 +33,7 @@ class Source:
     lowest: str | None = None  # the lowest note the instrument sounds, e.g. "G3"
     highest: str | None = None  # the highest, e.g. "E7"
     pitched: bool = True  # False for a source without notes (drums)
+    refine_steps: int = 0  # steering steps from the tagged start
 
 
 @lru_cache(maxsize=1)
@@ -48,6 +49,7 @@ def _sources() -> dict[str, Source]:
             lowest=entry.get("lowest"),
             highest=entry.get("highest"),
             pitched=entry.get("pitched", True),
+            refine_steps=entry.get("refine_steps", 0),
         )
         for name, entry in data.items()
     }
@@ -150,6 +152,14 @@ def is_pitched(name: str) -> bool:
     """Whether ``name`` is a source that plays notes (not drums, not a raw tag such as "beat")."""
     name = canonical_name(name)
     return not is_raw_tag(name) and _sources()[name].pitched
+
+
+def refine_steps(name: str) -> int:
+    """Steering steps that refine ``name`` from the tagged start, which is already an estimate:
+    the taggers' objective is aligned with separation from there for a few sources only (drums);
+    0 for the others and for raw tags."""
+    name = canonical_name(name)
+    return 0 if is_raw_tag(name) else _sources()[name].refine_steps
 
 
 def instrument_tags(vocabulary: str) -> tuple[str, ...]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import torch
@@ -19,9 +18,7 @@ import torch.nn.functional as F
 
 from tagbox import sources
 from tagbox.errors import TagboxError
-from tagbox.latents import LatentSpace
-from tagbox.latents.fragments import FragmentHead
-from tagbox.latents.labelling import Hear, Hearing
+from tagbox.latents.base import LatentSpace
 from tagbox.objectives import TagTarget, build_target
 from tagbox.taggers.base import Tagger
 from tagbox.taggers.ensemble import TaggerEnsemble
@@ -100,31 +97,6 @@ def source_probability(ensemble: TaggerEnsemble, audio: torch.Tensor | np.ndarra
     return steered.heard(ensemble.tag(mono, sample_rate, steered.targets))
 
 
-def hearing(ensemble: TaggerEnsemble, rate: int, steered: list[Steered]) -> Hear:
-    """``hear(clips (B, samples) at rate)``: each steered source's target probability in each
-    clip, and every tag of the taggers that heard it, every window heard (no random draw),
-    forward only. What a latent may ask about its pieces before the first step.
-
-    A latent asks this of many clips (each component, the mixture without it), so each source is
-    heard by its taggers of the shortest window only: on the dev sets MTAT musicnn (3 s) labels
-    NMF components as well as musicnn and FCN together (+2.94 vs +2.96 dB from the tagged start,
-    96 stems), FCN (29 s, a 10 s clip looped to fill it) alone worse (+1.76), at a third of the cost.
-    The taggers whose tags the sources' fragment heads read hear the components alone too, where
-    the ensemble holds them (:mod:`tagbox.latents.fragments`): bass is labelled by Jamendo
-    musicnn, its head reads MTAT musicnn's tags.
-    """
-    listeners = [source.shortest_window(ensemble) for source in steered]
-    heads = [FragmentHead.of(sources.canonical_name(source.source)) for source in steered]
-    judging = {tagger_id for listener in listeners for tagger_id in listener.targets}
-    describing = judging | ({head.tagger for head in heads if head is not None} & {t.id for t in ensemble.taggers})
-
-    def hear(clips: torch.Tensor, *, alone: bool = False) -> Hearing:
-        probs = ensemble.probabilities(clips, rate, describing if alone else judging)
-        return Hearing(torch.stack([listener.probability(probs) for listener in listeners]), probs)
-
-    return hear
-
-
 def steering_loss(
     ensemble: TaggerEnsemble,
     estimates: torch.Tensor,
@@ -198,64 +170,3 @@ def steer(
         with torch.no_grad():
             for parameter, total in zip(parameters, averaged):
                 parameter.copy_(total / average)
-
-
-def steer_segment(
-    piece: torch.Tensor,
-    rate: int,
-    steered: list[Steered],
-    *,
-    space: type[LatentSpace],
-    options: Any,
-    model: Any,
-    ensemble: TaggerEnsemble,
-    seed: int,
-    segment_index: int,
-    steps: Sequence[int],
-    lr: float,
-    average: int = 0,
-    judge_rest: bool = False,
-    competitors: Sequence[Steered] = (),
-    competitor_threshold: float = 0.0,
-    on_step: Callable[[int, float, float], None] | None = None,
-) -> torch.Tensor:
-    """Steer a fresh ``space`` on one segment ``(C, T)`` and return each source's estimate ``(S, C, T)``.
-
-    Source ``i`` of ``steered`` and then of ``competitors`` is steered for ``steps[i]`` steps:
-    after its last one its loss no longer counts (from a start that is an estimate, refining
-    helps some sources and harms others). A competitor joins only where the taggers hear it in
-    the segment (probability at least ``competitor_threshold``); its estimate is not returned.
-    The latent works on the peak-normalised mono downmix; its final state is applied to every
-    channel. The tagger windows are drawn from a generator seeded by ``seed + segment_index``,
-    so a segment's result does not depend on the ones before it.
-    """
-    mono = piece.mean(0)
-    peak = mono.abs().max()
-    if peak <= 0:
-        return torch.zeros(len(steered), *piece.shape, device=piece.device)
-    joined = heard_competitors(ensemble, rate, mono / peak, competitors, competitor_threshold)
-    every = [*steered, *(competitors[i] for i in joined)]
-    steps = [*steps[: len(steered)], *(steps[len(steered) + i] for i in joined)]
-    names = [sources.canonical_name(source.source) for source in every]
-    latent = space(mono / peak, rate, options, model=model, sources=names, seed=seed,
-                   hear=hearing(ensemble, rate, every)).to(piece.device)
-    rng = torch.Generator(device="cpu").manual_seed(seed + segment_index)
-
-    def loss(step: int, estimates: torch.Tensor, rest: torch.Tensor | None) -> tuple[torch.Tensor, float]:
-        active = [index for index, count in enumerate(steps) if step < count]
-        return steering_loss(ensemble, estimates[active], rate, [every[i] for i in active], rng, rest)
-
-    steer(latent, loss, steps=max(steps, default=0), lr=lr, average=average, judge_rest=judge_rest, on_step=on_step)
-    # Masks are scale-invariant; the scale matters only for decoded audio (no-mask mode).
-    return latent.apply(piece / peak)[: len(steered)] * peak
-
-
-def heard_competitors(
-    ensemble: TaggerEnsemble, rate: int, mixture: torch.Tensor, competitors: Sequence[Steered], threshold: float
-) -> list[int]:
-    """Indices of the ``competitors`` the taggers hear in ``mixture (samples,)``: those whose
-    target probability reaches ``threshold`` (one forward pass, however many there are)."""
-    if not competitors:
-        return []
-    heard = hearing(ensemble, rate, list(competitors))(mixture[None]).sources[:, 0]
-    return [index for index, probability in enumerate(heard.tolist()) if probability >= threshold]

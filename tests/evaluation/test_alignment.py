@@ -28,7 +28,7 @@ def test_oracle_components_give_each_component_to_the_stem_it_holds():
     assert bool((drums ^ bass).all()), "every component belongs to exactly one stem"
     assert 0 < int(drums.sum()) < 4
     start_at(space, drums, high=0.9, low=0.1)
-    gains = space.gains()[0, :, 0]
+    gains = space.gains()[0]
     torch.testing.assert_close(gains, torch.where(drums, 0.9, 0.1))
 
 

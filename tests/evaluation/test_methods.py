@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from types import SimpleNamespace
 
@@ -82,7 +81,7 @@ class FakeSeparator:
     def from_preset(cls, preset, **overrides):
         return cls(preset=preset, **overrides)
 
-    config = SimpleNamespace(absent_threshold=0.02)
+    config = SimpleNamespace(output=SimpleNamespace(absent_threshold=0.02), steering=SimpleNamespace(taggers=None))
 
     def separate_tensor(self, wav, *, sample_rate, source):
         target = 0.5 * torch.as_tensor(wav)
@@ -124,7 +123,8 @@ def test_a_joint_tagbox_method_separates_a_tracks_nameable_stems_once_together(f
         return {name: self.separate_tensor(wav, sample_rate=sample_rate, source=name) for name in sources}
 
     monkeypatch.setattr(FakeSeparator, "separate_joint", separate_joint, raising=False)
-    monkeypatch.setattr(FakeSeparator, "config", SimpleNamespace(absent_threshold=0.02, taggers=("mtat-musicnn",)))
+    monkeypatch.setattr(FakeSeparator, "config", SimpleNamespace(output=SimpleNamespace(absent_threshold=0.02),
+                                                                 steering=SimpleNamespace(taggers=("mtat-musicnn",))))
     stems = {"drums": clicks()[None], "guitar": tone()[None], "organ": tone()[None]}  # MTAT has no organ tag
     track = Track("three", sum(stems.values()), stems, RATE)
     method = build_method(MethodSpec("tagbox:joint", "tagbox", (("joint", True),)))
@@ -132,7 +132,7 @@ def test_a_joint_tagbox_method_separates_a_tracks_nameable_stems_once_together(f
         method(track.mixture, RATE, source, track)
     assert joint_calls == [["drums", "guitar"]]
     assert fake_separator.built == [{"progress": False, "device": "cpu"}], "joint is the method's option, not a setting"
-    assert MethodSpec("tagbox:joint", "tagbox", (("joint", True), ("steps", 3))).separator_config().steps == 3
+    assert MethodSpec("tagbox:joint", "tagbox", (("joint", True), ("steps", 3))).separator_config().steering.steps == 3
 
 
 def test_tagbox_method_accepts_a_preset(fake_separator):
@@ -160,36 +160,34 @@ def test_the_key_of_a_generator_steering_method_follows_the_generators_weights(m
     assert after[0] != before[0] and after[1] != before[1] and after[2] == before[2]
 
 
-def test_the_key_of_a_tagbox_method_follows_the_separators_defaults(monkeypatch):
+def test_the_key_of_a_tagbox_method_follows_the_presets_and_the_engines_code(monkeypatch):
     import tagbox.config
-    import tagbox.latents
+    from tagbox.evaluation import methods
 
     spec = MethodSpec("n", "tagbox", (("objective", "focused"),))
     before = spec.key()
-
-    class Retuned(tagbox.latents.LATENTS["nmf"]):
-        default_lr = 0.123
-
-    monkeypatch.setitem(tagbox.latents.LATENTS, "nmf", Retuned)
+    monkeypatch.setattr(methods, "_engine_fingerprint", lambda: "other code")
     assert spec.key() != before
     before = spec.key()
-    monkeypatch.setitem(tagbox.latents.nmf.COMPONENTS, "tagged", 24)  # a default the options leave unset
-    assert spec.key() != before
-    before = spec.key()
-
-    @dataclasses.dataclass(frozen=True)
-    class MoreComponents(tagbox.latents.NMFOptions):
-        components: int = 64
-
-    monkeypatch.setattr(Retuned, "Options", MoreComponents)  # as if NMFOptions' default were edited
-    monkeypatch.setitem(tagbox.config.PRESETS, "default", tagbox.config.SeparatorConfig())
-    assert spec.key() != before and "components=64" in spec.key()["defaults"]["nmf"]
     faithful = MethodSpec("f", "tagbox", (("preset", "faithful"),))
     before = faithful.key()
     monkeypatch.setitem(tagbox.config.PRESETS, "faithful", tagbox.config.PRESETS["faithful"].replace(steps=7))
     assert faithful.key() != before
     assert MethodSpec("h", "hpss").key() == {"kind": "hpss", "options": []}
     assert MethodSpec("n", "tagbox", (), seed=1).key() != MethodSpec("n", "tagbox", (), seed=2).key()
+
+
+def test_the_engines_fingerprint_changes_with_its_code_and_data_but_not_with_the_cli(tmp_path):
+    from tagbox.evaluation.methods import fingerprint
+
+    for name in ("steering.py", "data/sources.json", "cli/separate.py"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text("# one\n")
+    before = fingerprint(tmp_path)
+    (tmp_path / "cli/separate.py").write_text("# two\n")
+    assert fingerprint(tmp_path) == before
+    (tmp_path / "data/sources.json").write_text("{}\n")
+    assert fingerprint(tmp_path) != before
 
 
 def test_a_tagbox_method_can_name_what_its_taggers_have_tags_for():

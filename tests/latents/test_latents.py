@@ -33,7 +33,7 @@ class ScaleLatent(MaskedLatent):
     default_lr = 0.5
     default_steps = 2
 
-    def __init__(self, mixture, sample_rate, options, *, model=None, sources=("source",), seed=0, hear=None):
+    def __init__(self, mixture, sample_rate, options, *, model=None, sources=1, seed=0):
         super().__init__(mixture, [STFT(512, device=mixture.device)])
         self.logit = nn.Parameter(torch.tensor(gain_logit(options.scale), device=mixture.device))
 
@@ -51,7 +51,8 @@ def test_a_registered_latent_separates_with_its_own_settings(scale):
     still = Separator(latent="scale", scale=0.25, taggers="debug-tiny", steps=1, lr=1e-9, progress=False)
     torch.testing.assert_close(still.separate_tensor(x, sample_rate=16000, source="drums").target, 0.25 * x, atol=1e-5, rtol=1e-4)
     steered = Separator(latent="scale", taggers="debug-tiny", progress=False)
-    assert steered.name == "scale" and steered.config.steps_for("drums") == 2 and steered.config.latent_options == ScaleOptions()
+    assert steered.name == "scale" and steered.config.latent_options == ScaleOptions()
+    assert steered.request(["drums"]).sources[0].steps == 2
     result = steered.separate_tensor(x, sample_rate=16000, source="drums")
     assert len(result.history) == 2
     torch.testing.assert_close(result.target + result.residual, x)

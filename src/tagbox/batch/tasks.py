@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import os
@@ -10,6 +9,7 @@ import secrets
 import tempfile
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -19,6 +19,7 @@ from tagbox.audio import save_blocks
 from tagbox.batch.plan import Group, Job
 from tagbox.errors import TagboxError
 from tagbox.inputs import check_file
+from tagbox.pipeline import Request
 from tagbox.separator import SeparationResult, Separator
 from tagbox.stems import StemStream
 from tagbox.taggers.ensemble import TaggerEnsemble
@@ -55,6 +56,10 @@ def progress(label: str, record: dict, steps: int, runs: int) -> str:
     return f"{label}{run} step {record['step'] + 1}/{steps}"
 
 
+def _report_step(step: Callable[[str], None], label: str, request: Request, record: dict) -> None:
+    step(progress(label, record, request.most_steps, request.runs))
+
+
 @dataclass
 class SeparateTask:
     """Separate ``sources`` from one file and write each output group atomically."""
@@ -82,12 +87,13 @@ class SeparateTask:
     def settings(self) -> dict:
         """What the manifest and the report show: the separator's whole configuration, as resolved."""
         separator = self.separator()
-        config = {key: list(value) if isinstance(value, tuple) else value
-                  for key, value in dataclasses.asdict(separator.config).items()}
+        requested = separator.request(list(self.sources))
+        config = {name: list(value) if isinstance(value, tuple) else value
+                  for name, value in separator.config.flat().items()}
         return {
             "preset": self.preset, "sources": list(self.sources), "joint": self.joint, "model": separator.name,
-            **config, "steps": {source: separator.config.steps_for(source) for source in self.sources},
-            "runs": {source: separator.config.runs_for(self.sources if self.joint else [source])
+            **config, "steps": {source.name: source.steps for source in requested.sources},
+            "runs": {source: separator.request(list(self.sources) if self.joint else [source]).runs
                      for source in self.sources},
             "lr": separator.lr, "encoding": self.encoding,
         }
@@ -99,17 +105,15 @@ class SeparateTask:
         sources = {}
         for group in job.todo:
             names = list(group)[:-1] if self.joint else list(group)[:1]
-            label, steps = "+".join(names), separator.config.most_steps(names)
-            runs = separator.config.runs_for(names)
-            separator.callback = None if step is None else (lambda record: step(progress(label, record, steps, runs)))
+            request = separator.request(names)
+            on_step = None if step is None else partial(_report_step, step, "+".join(names), request)
             # The estimates wait on disk until the whole file is known: memory stays flat in its length.
             with tempfile.TemporaryDirectory(prefix="tagbox-") as scratch:
                 stream = StemStream(scratch, len(names), channels, sample_rate)
                 try:
-                    results = separator.stream_file(job.input, sources=names, sink=stream.write)
+                    results = separator.stream_file(job.input, sources=names, sink=stream.write, on_step=on_step)
                 finally:
                     stream.close()
-                    separator.callback = None
                 silent = [result.absent for result in results]
                 self._save(group, stem_makers(self.joint, list(group)), lambda: stream.blocks(job.input, silent),
                            sample_rate, channels)

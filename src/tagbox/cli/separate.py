@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import importlib
 from functools import partial
 from pathlib import Path
@@ -11,20 +10,14 @@ from pathlib import Path
 from tagbox.batch import Input, Job, Manifest, check_writable, expand_inputs, plan_jobs, run_batch
 from tagbox.batch.tasks import SeparateTask
 from tagbox.cli import _threads
-from tagbox.config import PRESETS, SeparatorConfig, preset
+from tagbox.config import PRESETS, flagged_settings, preset
 from tagbox.device import resolve_device
 from tagbox.errors import TagboxError
 from tagbox.inputs import check_file
-from tagbox.latents import LATENTS, latent_settings, takers
+from tagbox.latents import LATENTS, takers
 from tagbox.report import write_report
 from tagbox.sources import canonical_name
 from tagbox.threads import use_threads
-
-
-def flagged_settings() -> list[dataclasses.Field]:
-    """The settings offered as flags: SeparatorConfig's, then every latent's."""
-    settings = [*dataclasses.fields(SeparatorConfig), *latent_settings().values()]
-    return [setting for setting in settings if "flag" in setting.metadata]
 
 
 def add_config_flags(parser: argparse.ArgumentParser) -> None:

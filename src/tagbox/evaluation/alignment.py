@@ -12,6 +12,7 @@ Separator configuration, so new objectives can be judged before a full evaluatio
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -20,8 +21,9 @@ import torch
 
 from tagbox.latents import NMFLatent
 from tagbox.metrics import si_sdr
+from tagbox.pipeline import Tools, build, resolve
+from tagbox.pipeline.stages import Refine
 from tagbox.separator import Separator
-from tagbox.steering import hearing, steer, steering_loss
 
 STARTS = ("oracle", "blind")
 
@@ -53,7 +55,7 @@ def start_at(space: NMFLatent, selected: torch.Tensor | None, high: float = 0.95
     gains = torch.where(selected, high, low).to(space.gain_logits)
     with torch.no_grad():
         space.gain_logits.zero_()
-        space.gain_logits[0] = torch.log(gains / (1 - gains))[:, None]
+        space.gain_logits[0] = torch.log(gains / (1 - gains))
 
 
 def check_alignment(
@@ -66,39 +68,36 @@ def check_alignment(
     steps: dict[str, int],
 ) -> list[Alignment]:
     """Steer the ``nmf`` latent of ``separator`` on a mono ``mixture`` from each start in ``steps``
-    (``oracle``/``blind`` -> number of steps) and score both ends against the true stem."""
-    if separator.config.latent != "nmf":
-        raise ValueError(f"the alignment check needs the nmf latent, not '{separator.config.latent}'")
+    (``oracle``/``blind`` -> number of steps) and score both ends against the true stem. The
+    blind start is the separator's own pipeline up to its refinement, for one run and no competitor."""
+    config = separator.config.replace(runs=1, competitors=())
+    if config.latent != "nmf":
+        raise ValueError(f"the alignment check needs the nmf latent, not '{config.latent}'")
+    for start in steps:
+        if start not in STARTS:
+            raise ValueError(f"unknown start '{start}'; choose from {', '.join(STARTS)}")
     device = separator.device
     mono = torch.as_tensor(mixture, dtype=torch.float32, device=device)
     peak = mono.abs().max()
     names = list(stems)
     references = [torch.as_tensor(stems[name], dtype=torch.float32, device=device) / peak for name in names]
-    steered = [separator.steered(source)]
-    reference = stems[source]
-    floor = si_sdr(reference, mixture)
+    request = resolve(config, separator.ensemble, [source], warn=lambda message: None)
+    start_pipeline = build(config, request, sample_rate).before("refine")
+    floor = si_sdr(stems[source], mixture)
 
     def score(space: NMFLatent) -> float:
-        estimate = space.apply(mono[None] / peak)[0, 0].cpu().numpy()
-        return si_sdr(reference, estimate) - floor
+        return si_sdr(stems[source], space.apply(mono[None] / peak)[0, 0].cpu().numpy()) - floor
 
     results = []
     for start, count in steps.items():
-        if start not in STARTS:
-            raise ValueError(f"unknown start '{start}'; choose from {', '.join(STARTS)}")
-        space = NMFLatent(mono / peak, sample_rate, separator.config.latent_options, sources=[source],
-                          seed=separator.config.seed,
-                          hear=hearing(separator.ensemble, sample_rate, steered)).to(device)
-        start_at(space, oracle_components(space, references, names.index(source)) if start == "oracle" else None)
-        rng = torch.Generator(device="cpu").manual_seed(separator.config.seed)
         probabilities: list[float] = []
-
-        def loss(step: int, estimates: torch.Tensor, rest: torch.Tensor | None) -> tuple[torch.Tensor, float]:
-            return steering_loss(separator.ensemble, estimates, sample_rate, steered, rng, rest)
-
+        tools = Tools(separator.ensemble, on_step=lambda record: probabilities.append(record["probability"]))
+        segment = start_pipeline.run(mono[None], 0, tools=tools)
+        space = segment.runs[0].latent
+        start_at(space, oracle_components(space, references, names.index(source)) if start == "oracle" else None)
         before = score(space)
-        steer(space, loss, steps=count, lr=separator.lr, judge_rest=separator.config.judge_rest,
-              on_step=lambda step, value, probability: probabilities.append(probability))
+        counted = tuple(dataclasses.replace(profile, steps=count) for profile in segment.sources)
+        Refine(separator.lr, judge_rest=config.steering.judge_rest)(dataclasses.replace(segment, sources=counted), tools)
         results.append(Alignment(
             start=start, steps=count, before=before, after=score(space),
             probability_before=probabilities[0] if probabilities else math.nan,

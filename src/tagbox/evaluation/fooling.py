@@ -14,7 +14,7 @@ from functools import partial
 import numpy as np
 import torch
 
-from tagbox.latents.labelling import log_odds
+from tagbox.pipeline.labelling import log_odds
 
 DEFAULT_TAGGER = "mtat-musicnn"
 # "Far above" is measured in log-odds, because probabilities saturate: a true stem the tagger

@@ -14,7 +14,10 @@ those methods used blindly.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 from typing import Any, Callable
 
 import librosa
@@ -44,6 +47,8 @@ RUNTIME_OPTIONS = ("device", "progress")
 # Options of the eval method itself: ``joint`` estimates all of a track's nameable stems in one
 # optimisation (``Separator.separate_joint``) and scores each, instead of one source at a time.
 METHOD_OPTIONS = ("joint",)
+# Parts of the package that neither separate nor score: a change there keeps cached results.
+ENGINE_EXCLUDED = ("cli", "batch", "report", "training")
 
 
 @dataclass(frozen=True)
@@ -91,7 +96,7 @@ class MethodSpec:
         The default ensemble (``taggers`` unset) adds the taggers of another vocabulary for a
         source it cannot name, so it can name what any pretrained tagger can.
         """
-        return nameable(self.separator_config().taggers, source)
+        return nameable(self.separator_config().steering.taggers, source)
 
     def separator_config(self):
         """The :class:`~tagbox.config.SeparatorConfig` of a ``tagbox`` method: its preset (default:
@@ -117,13 +122,27 @@ def nameable(taggers: tuple[str, ...] | None, source: str) -> bool:
 
 
 def _separator_defaults() -> dict[str, str]:
-    """What every latent decides where a configuration sets nothing, and the presets."""
+    """What decides a configuration's output beyond its options: the presets, and the code and
+    data of everything a separation and its scoring run (hashed), so a result computed by other
+    code, or under other defaults, is never served from the cache."""
     from tagbox.config import PRESETS
-    from tagbox.latents import LATENTS
 
-    defaults = {name: repr(space.resolved_defaults(space.Options())) for name, space in LATENTS.items()}
-    defaults["presets"] = repr(sorted(PRESETS.items()))
-    return defaults
+    return {"presets": repr(sorted(PRESETS.items())), "engine": _engine_fingerprint()}
+
+
+@lru_cache(maxsize=1)
+def _engine_fingerprint() -> str:
+    return fingerprint(Path(__file__).resolve().parents[1])
+
+
+def fingerprint(package: Path) -> str:
+    """A hash of the package's code and bundled data, but for the parts that neither separate
+    nor score (:data:`ENGINE_EXCLUDED`)."""
+    digest = hashlib.sha256()
+    for path in sorted([*package.rglob("*.py"), *package.glob("data/*.json")]):
+        if path.relative_to(package).parts[0] not in ENGINE_EXCLUDED:
+            digest.update(str(path.relative_to(package)).encode() + path.read_bytes())
+    return digest.hexdigest()
 
 
 def stft(signal: np.ndarray) -> np.ndarray:
@@ -218,7 +237,7 @@ def _tagbox(preset: str | None = None, joint: bool = False, **options: Any) -> M
     joint_runs: dict[tuple, dict] = {}
 
     def separate(separator, mixture: np.ndarray, sample_rate: int, source: str, track: Track):
-        together = [name for name in track.stems if nameable(separator.config.taggers, name)] if joint else []
+        together = [name for name in track.stems if nameable(separator.config.steering.taggers, name)] if joint else []
         if source not in together or len(together) < 2:
             return separator.separate_tensor(mixture, sample_rate=sample_rate, source=source)
         key = (track.name, tuple(together))
@@ -239,7 +258,7 @@ def _tagbox(preset: str | None = None, joint: bool = False, **options: Any) -> M
             "absent": bool(result.absent),
             "p_before": float(result.probability_before),
             "p_after": float(result.probability_after),
-            "absent_threshold": float(separator.config.absent_threshold),
+            "absent_threshold": float(separator.config.output.absent_threshold),
         }
         return Estimate(np.asarray(target, dtype=np.float32).reshape(mixture.shape), info)
 

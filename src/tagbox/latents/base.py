@@ -3,10 +3,10 @@
 A space is one class (a :class:`LatentSpace` with a frozen ``Options`` dataclass) plus one entry
 in :data:`tagbox.latents.LATENTS`. The Separator loads the space's model once
 (:meth:`LatentSpace.load_model`) and builds one space per steered segment as
-``Space(mixture, sample_rate, options, model=..., sources=..., seed=..., hear=...)`` (``sources``: the
-names of the sources it estimates, together), where
-``hear`` tells what the taggers hear in any clips (forward only: each source's probability and
-every tag, :class:`tagbox.latents.labelling.Hearing`), for a space that starts from it.
+``Space(mixture, sample_rate, options, model=..., sources=..., seed=...)`` (``sources``: how many
+sources it estimates, together). A space is a parameterisation only: where its parameters start
+beyond its own defaults (the ``nmf`` latent's tagged start) is set from outside, by the stages of
+:mod:`tagbox.pipeline`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from torch import nn
 from tagbox.errors import TagboxError
 from tagbox.masks import STFT
 from tagbox.settings import flag
-from tagbox.sources import SOURCE_NAMES
 
 
 @dataclass(frozen=True)
@@ -52,7 +51,7 @@ class LatentSpace(nn.Module, ABC):
 
     Options: ClassVar[type[LatentOptions]] = LatentOptions
     default_lr: ClassVar[float]
-    default_steps: ClassVar[int]
+    default_steps: ClassVar[int]  # from the space's own start, when a config sets none
     joint: ClassVar[bool] = False
 
     def __init__(self, length: int):
@@ -70,35 +69,10 @@ class LatentSpace(nn.Module, ABC):
         return None
 
     @classmethod
-    def steps_for(cls, options: LatentOptions, source: str) -> int:
-        """Steps ``source`` is steered for when none are set: the space's own, which may depend
-        on where it starts and on the source (where the objective is aligned from there)."""
-        return cls.default_steps
-
-    @classmethod
-    def runs_for(cls, options: LatentOptions, steps: int) -> int:
-        """Runs averaged for a source steered for ``steps`` when none are set
-        (:attr:`tagbox.config.SeparatorConfig.runs`)."""
-        return 1
-
-    @classmethod
-    def resolved_defaults(cls, options: LatentOptions) -> dict[str, object]:
-        """What the space decides for ``options`` where the user set nothing: a result depends on
-        these as much as on the settings given (eval's cache key reads them)."""
-        return {"lr": cls.default_lr, "steps": {source: cls.steps_for(options, source) for source in SOURCE_NAMES},
-                "runs": {steps: cls.runs_for(options, steps) for steps in (0, 1)}, "options": options}
-
-    @classmethod
     def crowding_warning(cls, options: LatentOptions, sources: int) -> str | None:
         """A warning when ``sources`` estimated together (and the rest) ask for more parts than
         the space can divide a mixture into; None when it can."""
         return None
-
-    @classmethod
-    def starts_separated(cls, options: LatentOptions) -> bool:
-        """Whether the space's start is already an estimate of the source (so 0 steps is a
-        separation, not the unsteered mixture)."""
-        return False
 
     @staticmethod
     def working_rate(input_rate: int, model: nn.Module | None) -> int:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from tagbox.latents.base import GainOptions, MaskedLatent, gain_logit
-from tagbox.latents.labelling import Hear
 from tagbox.masks import STFT
 
 
@@ -33,7 +31,7 @@ class FreeMaskLatent(MaskedLatent):
     band = (6000.0, 8000.0)
 
     def __init__(self, mixture: torch.Tensor, sample_rate: int, options: FreeMaskOptions, *,
-                 model: None = None, sources: Sequence[str] = ("source",), seed: int = 0, hear: Hear | None = None):
+                 model: None = None, sources: int = 1, seed: int = 0):
         stft = STFT(self.n_fft, self.hop_length, device=mixture.device)
         super().__init__(mixture, [stft])
         freqs = stft.frequencies(sample_rate)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -13,7 +12,6 @@ from tagbox import generators
 from tagbox.errors import TagboxError
 from tagbox.generators.codebook import CODEBOOK_POLICIES
 from tagbox.latents.base import LatentOptions, MaskedLatent
-from tagbox.latents.labelling import Hear
 from tagbox.masks import STFT, ratio_mask
 from tagbox.settings import choice, flag, int_list
 
@@ -54,7 +52,7 @@ class VQVAELatent(MaskedLatent):
     default_steps = 100
 
     def __init__(self, mixture: torch.Tensor, sample_rate: int, options: VQVAEOptions, *,
-                 model: nn.Module, sources: Sequence[str] = ("source",), seed: int = 0, hear: Hear | None = None):
+                 model: nn.Module, sources: int = 1, seed: int = 0):
         self.__dict__["generator"] = model  # frozen and shared: not a submodule of this space
         hop = model.hop_length(options.level)
         length = mixture.shape[-1]

@@ -1,23 +1,28 @@
-"""Forward-only labelling of a decomposition: how much each component sounds like each source.
+"""The tagged start's labelling stages: listen, evidence, share, start gains.
 
 Steering every gain from one flat start lets the taggers pick a caricature of the source: a few
 components that raise its tags most (``shared/research/probe-turn2.md``). Here the taggers only
 listen, twice per component: to the component alone, and to the mixture without it. A component
 that sounds more like the source than the mixture does, and whose removal makes the mixture
 sound less like it, is likely part of it; the two log-odds differences are summed into one
-evidence per source and component, and a soft start (never 0 or 1) is made from it, so that the
-refinement that follows can still move every gain. On both dev sets (96 stems, one NMF seed) the
-start alone scores +2.3 dB SI-SDRi with the raw evidence and +3.0 standardised per segment.
-Components the taggers hear alike then pool their evidence (:func:`share`).
+evidence per source and component (:class:`Evidence`), components the taggers hear alike pool
+it (:class:`Share`), and a soft start (never 0 or 1) is made from it (:class:`StartGains`), so
+that a refinement that follows can still move every gain.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import NamedTuple, Protocol
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, ClassVar, NamedTuple, Protocol
 
 import torch
+
+from tagbox.pipeline.state import Run, RunStage, Segment, Tools
+from tagbox.taggers.ensemble import TaggerEnsemble
+
+if TYPE_CHECKING:
+    from tagbox.pipeline.profile import SourceProfile
 
 
 class Hearing(NamedTuple):
@@ -78,6 +83,21 @@ def standardised(evidence: torch.Tensor) -> torch.Tensor:
     return (evidence - evidence.mean(-1, keepdim=True)) / (evidence.std(-1, keepdim=True) + 1e-6)
 
 
+def hearing(ensemble: TaggerEnsemble, rate: int, sources: Sequence[SourceProfile]) -> Hear:
+    """``hear(clips (B, samples) at rate)``: each source's probability in each clip, by its
+    listening taggers (those of the shortest window), and every tag of the taggers that heard it,
+    every window heard (no random draw), forward only. With ``alone``, the taggers whose tags the
+    sources' fragment heads read listen too."""
+    judging = {tagger_id for source in sources for tagger_id in source.listening.targets}
+    describing = judging | {source.head.tagger for source in sources if source.head is not None}
+
+    def hear(clips: torch.Tensor, *, alone: bool = False) -> Hearing:
+        probs = ensemble.probabilities(clips, rate, describing if alone else judging)
+        return Hearing(torch.stack([source.listening.probability(probs) for source in sources]), probs)
+
+    return hear
+
+
 def share(evidence: torch.Tensor, tags: Mapping[str, torch.Tensor], *, temperature: float) -> torch.Tensor:
     """Each component's evidence ``(sources, K)``, standardised and averaged with that of the
     components that sound like it.
@@ -88,11 +108,10 @@ def share(evidence: torch.Tensor, tags: Mapping[str, torch.Tensor], *, temperatu
     -> ``(K, tags)``, every tagger's side by side, centred over the components); each component's
     weights over all of them, itself included (cosine 1, the largest), are a softmax at
     ``temperature``, so a component unlike the others
-    keeps its own evidence, and ``temperature`` 0 shares nothing. At 0.2, `tagbox eval` over both
-    dev sets gained +0.21 +- 0.06 dB (95 stems, three seeds averaged; piano level, every other
-    source better); likeness from the components' spectra or activations had gained +0.1 at most.
+    keeps its own evidence (the lower the temperature, the more). Likeness from the components'
+    spectra or activations gained less (docs/decisions.md).
     """
-    if temperature == 0 or evidence.shape[-1] < 2:
+    if evidence.shape[-1] < 2:
         return evidence
     standard = standardised(evidence)
     features = log_odds(torch.cat(list(tags.values()), -1))
@@ -113,3 +132,50 @@ def start_logits(evidence: torch.Tensor, *, slope: float, offset: float) -> torc
     standard = centred / (evidence.std(-1, keepdim=True) + 1e-6)
     logits = (slope * standard + offset).clamp(-BOUND, BOUND)
     return torch.cat([logits, torch.zeros_like(logits[:1])])
+
+
+@dataclass(frozen=True)
+class Listen(RunStage):
+    """Each run's components heard alone, and the mixture without each (:class:`Heard`)."""
+
+    name: ClassVar[str] = "listen"
+
+    def __call__(self, segment: Segment, tools: Tools) -> Segment:
+        hear = hearing(tools.ensemble, segment.rate, segment.sources)
+        return replace(segment, runs=tuple(
+            replace(run, heard=Heard.listen(run.latent.components(), segment.mono, hear)) for run in segment.runs))
+
+
+@dataclass(frozen=True)
+class Evidence(RunStage):
+    """What was heard as evidence in log-odds (:meth:`Heard.evidence`)."""
+
+    name: ClassVar[str] = "evidence"
+    removal_weight: float
+
+    def run(self, run: Run, segment: Segment, tools: Tools) -> Run:
+        return replace(run, evidence=run.heard.evidence(removal_weight=self.removal_weight))
+
+
+@dataclass(frozen=True)
+class Share(RunStage):
+    """Components heard alike pool their evidence (:func:`share`)."""
+
+    name: ClassVar[str] = "share"
+    temperature: float
+
+    def run(self, run: Run, segment: Segment, tools: Tools) -> Run:
+        return replace(run, evidence=share(run.evidence, run.heard.tags, temperature=self.temperature))
+
+
+@dataclass(frozen=True)
+class StartGains(RunStage):
+    """Each run's latent starts at the gains its evidence gives (:func:`start_logits`)."""
+
+    name: ClassVar[str] = "start_gains"
+    slope: float
+    offset: float
+
+    def run(self, run: Run, segment: Segment, tools: Tools) -> Run:
+        run.latent.start(start_logits(run.evidence, slope=self.slope, offset=self.offset))
+        return run
