@@ -308,7 +308,67 @@ def test_folder_field_keeps_same_named_tracks_apart(tmp_path):
         (tmp_path / "in" / sub).mkdir(parents=True)
         sf.write(tmp_path / "in" / sub / "song.wav", music(16000, 1.0).T.numpy(), 16000)
     args = ["separate", str(tmp_path / "in"), "-s", "drums", "-o", str(tmp_path / "o"), "-q", *FAST]
-    assert main(args) == 1
     assert main(args + ["--filename", "{folder}/{track}/{stem}.{ext}"]) == 0
     assert (tmp_path / "o" / "nmf" / "x" / "song" / "drums.wav").is_file()
     assert (tmp_path / "o" / "nmf" / "y" / "song" / "no_drums.wav").is_file()
+
+
+def songs_named_alike(tmp_path, *folders: str) -> list:
+    """``<folder>/mixture.wav`` for each folder, as multitrack datasets keep their songs; different audio each."""
+    paths = []
+    for seed, name in enumerate(folders):
+        (tmp_path / name).mkdir()
+        paths.append(write(tmp_path / name / "mixture.wav", music(16000, 1.0, seed=seed).T.numpy(), 16000))
+    return paths
+
+
+def test_files_named_alike_are_told_apart_by_their_folders(tmp_path):
+    first, second = songs_named_alike(tmp_path, "dev_001", "dev_002")
+    assert main(["separate", str(first), str(second), "-s", "drums", "-o", str(tmp_path / "o"), "-q", *FAST]) == 0
+    out = tmp_path / "o" / "nmf"
+    assert [p.relative_to(out).as_posix() for p in audio_files(out)] == [
+        "dev_001/drums.wav", "dev_001/no_drums.wav", "dev_002/drums.wav", "dev_002/no_drums.wav"]
+
+
+def test_a_later_song_named_like_an_earlier_one_gets_its_own_folder(tmp_path, capsys):
+    first, second = songs_named_alike(tmp_path, "dev_001", "dev_002")
+    out = tmp_path / "o" / "nmf"
+    assert main(["separate", str(first), "-s", "drums", "-s", "violin", "-o", str(tmp_path / "o"), "-q", *FAST]) == 0
+    earlier = {p: p.read_bytes() for p in audio_files(out)}
+    assert sorted(p.name for p in earlier) == ["drums.wav", "rest.wav", "violin.wav"]
+    assert main(["separate", str(second), "-s", "piano", "-o", str(tmp_path / "o"), "-q", *FAST]) == 0
+    assert sorted(p.relative_to(out).as_posix() for p in audio_files(out / "dev_002")) == [
+        "dev_002/no_piano.wav", "dev_002/piano.wav"]
+    assert {p: p.read_bytes() for p in audio_files(out / "mixture")} == earlier
+    # the first song resumes where it was written
+    assert main(["separate", str(first), "-s", "drums", "-s", "violin", "-o", str(tmp_path / "o"), *FAST]) == 0
+    assert "0 done, 1 skipped" in capsys.readouterr().out
+
+
+def test_force_replaces_a_group_whole_and_never_merges_two(song, tmp_path, capsys):
+    out = tmp_path / "o"
+    assert main(["separate", str(song), "-s", "drums", "-s", "violin", "-o", str(out), "-q", *FAST]) == 0
+    args = ["separate", str(song), "-s", "drums", "-s", "piano", "-o", str(out), "-q", *FAST]
+    assert main(args) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "-o" in err and "--filename" in err and "--force" in err
+    assert main(args + ["--force"]) == 0
+    assert sorted(p.name for p in audio_files(out / "nmf" / "song")) == ["drums.wav", "piano.wav", "rest.wav"]
+
+
+def test_another_songs_outputs_are_refused_with_where_else_to_write(tmp_path, capsys):
+    first, second = songs_named_alike(tmp_path, "dev_001", "dev_002")
+    flat = ["-s", "drums", "-o", str(tmp_path / "o"), "--filename", "{stem}.{ext}", "-q", *FAST]
+    assert main(["separate", str(first), *flat]) == 0
+    before = (tmp_path / "o" / "nmf" / "drums.wav").read_bytes()
+    assert main(["separate", str(second), *flat]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(first.resolve()) in err and "-o" in err and "--filename" in err
+    assert (tmp_path / "o" / "nmf" / "drums.wav").read_bytes() == before
+
+
+def test_two_stems_written_to_one_file_are_refused(song, tmp_path, capsys):
+    assert main(["separate", str(song), "-s", "drums", "-o", str(tmp_path / "o"), "--filename", "{track}.{ext}",
+                 *FAST]) == 1
+    assert "{stem}" in capsys.readouterr().err
+    assert audio_files(tmp_path / "o") == []

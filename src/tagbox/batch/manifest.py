@@ -14,7 +14,7 @@ import secrets
 from pathlib import Path
 from typing import Sequence
 
-from tagbox.batch.plan import Job
+from tagbox.batch.plan import Job, Recorded
 from tagbox.errors import TagboxError
 
 FORMAT = "tagbox-manifest/1"
@@ -48,17 +48,37 @@ def load_manifest(path: Path) -> dict:
     return data
 
 
+def earlier_entries(path: Path) -> dict[str, dict]:
+    """The entries of the manifest at ``path`` by input; none where there is none, or it is not ours or damaged
+    (this run's record then replaces it)."""
+    if not Path(path).exists():
+        return {}
+    try:
+        return {entry["input"]: entry for entry in load_manifest(path)["files"]}
+    except TagboxError:
+        return {}
+
+
+def recorded_groups(path: Path) -> list[Recorded]:
+    """The groups of files the manifest at ``path`` says were written, each with its input, as absolute paths.
+
+    An entry that kept no groups (an older manifest) gives each of its files as a group of its own."""
+    groups = []
+    for entry in earlier_entries(path).values():
+        if entry.get("status") not in ("done", "skipped"):
+            continue
+        outputs = {stem: Path(path).parent / stored for stem, stored in entry.get("outputs", {}).items()}
+        for group in entry.get("groups") or [[stem] for stem in outputs]:
+            groups.append(Recorded(Path(entry["input"]), tuple(Path(os.path.abspath(outputs[stem])) for stem in group)))
+    return groups
+
+
 class Manifest:
     """The record of one batch run; entries of skipped files keep what an earlier run recorded."""
 
     def __init__(self, path: Path, command: str, settings: dict, jobs: Sequence[Job]):
         self.path = Path(path)
-        previous = {}
-        if self.path.exists():
-            try:
-                previous = {entry["input"]: entry for entry in load_manifest(self.path)["files"]}
-            except TagboxError:
-                pass  # not ours or damaged: this run's record replaces it
+        previous = earlier_entries(self.path)
         self.data = {
             "format": FORMAT, "command": command, "settings": settings, "started": now(), "finished": None,
             "interrupted": False, "summary": None, "files": [],
@@ -68,6 +88,7 @@ class Manifest:
             entry = {
                 "input": str(job.input.resolve()), "status": "pending",
                 "outputs": {stem: self.relative(path) for stem, path in job.outputs.items()},
+                "groups": [list(group) for group in job.groups],
                 "sources": {}, "seconds": None, "time": None, "error": None,
             }
             if job.finished:

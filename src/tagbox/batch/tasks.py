@@ -112,16 +112,17 @@ class SeparateTask:
                     separator.callback = None
                 silent = [result.absent for result in results]
                 self._save(group, stem_makers(self.joint, list(group)), lambda: stream.blocks(job.input, silent),
-                           sample_rate, channels)
+                           sample_rate, channels, replaces=job.replaced(group))
             sources.update({result.source: describe(result) for result in results})
         return {"status": "done", "sources": sources, "seconds": round(time.perf_counter() - start, 3), "error": None}
 
     def _save(self, paths: Group, makers: dict[str, StemMaker], blocks: Callable[[], Iterable[Block]],
-              sample_rate: int, channels: int) -> None:
+              sample_rate: int, channels: int, replaces: Iterable[Path] = ()) -> None:
         """Write a group of stems as one, block by block: every file under a temporary name first, then renamed.
 
         An interruption or failure part-way removes what was written; a worker killed outright
-        can at worst leave a hidden temporary file, never a group with a missing stem.
+        can at worst leave a hidden temporary file, never a group with a missing stem. Once the
+        group is written, ``replaces`` (the rest of earlier groups it broke up) are removed.
         """
         staged: dict[Path, Path] = {}
         try:
@@ -140,6 +141,8 @@ class SeparateTask:
                 temporary.unlink(missing_ok=True)
                 final.unlink(missing_ok=True)
             raise
+        for path in replaces:
+            path.unlink(missing_ok=True)
 
 
 def stem_makers(joint: bool, group: list[str]) -> dict[str, StemMaker]:

@@ -8,7 +8,7 @@ import importlib
 from functools import partial
 from pathlib import Path
 
-from tagbox.batch import Input, Job, Manifest, check_writable, expand_inputs, plan_jobs, run_batch
+from tagbox.batch import Input, Job, Manifest, check_writable, expand_inputs, plan_jobs, recorded_groups, run_batch, track_names
 from tagbox.batch.tasks import SeparateTask
 from tagbox.cli import _threads
 from tagbox.config import PRESETS, SeparatorConfig, preset
@@ -58,8 +58,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                           help="estimate several sources one at a time, each with its own no_<source>")
     parser.add_argument("-o", "--out", type=Path, default=Path("separated"), help="output folder")
     parser.add_argument("--filename", default="{track}/{stem}.{ext}",
-                        help="output name under <out>/<model>/; fields {track}, {stem}, {source}, {ext}, "
-                        "{suffix} (the input's extension) and {folder} (its sub-folder below a folder input)")
+                        help="output name under <out>/<model>/; fields {track} (the input's name without extension, "
+                        "or its folder's name where inputs of one name would share a folder, as <song>/mixture.flac "
+                        "do), {stem}, {source}, {ext}, {suffix} (the input's extension) and {folder} (its sub-folder "
+                        "below a folder input); default %(default)s")
     parser.add_argument("--preset", choices=sorted(PRESETS), default="default",
                         help="'faithful' reproduces the reference TagBox settings")
     add_config_flags(parser)
@@ -70,7 +72,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--clip-mode", choices=["rescale", "clamp", "none"], default="rescale")
     parser.add_argument("-d", "--device", default="cpu", help="torch device: cpu, cuda or cuda:N (default cpu)")
     parser.add_argument("--force", action="store_true",
-                        help="redo inputs whose outputs exist (by default they are skipped: a batch resumes)")
+                        help="redo inputs whose outputs exist (by default they are skipped: a batch resumes); an "
+                        "earlier group of stems that a new one overlaps is replaced whole")
     parser.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
                         help="worker processes on this machine, sharing its threads (default 1)")
     parser.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
@@ -99,10 +102,11 @@ def estimated_jointly(args: argparse.Namespace) -> bool:
     return LATENTS[preset(args.preset).replace(**settings).latent].joint
 
 
-def output_groups(args: argparse.Namespace, model: str, groups: list[list[str]], item: Input) -> list[dict[str, Path]]:
-    """Where each stem of ``item`` goes: ``--filename`` under ``<out>/<model>/``."""
+def output_groups(args: argparse.Namespace, model: str, groups: list[list[str]], item: Input,
+                  track: str) -> list[dict[str, Path]]:
+    """Where each stem of ``item`` goes, filed under ``track``: ``--filename`` under ``<out>/<model>/``."""
     ext = "flac" if args.flac else "wav"
-    fields = dict(track=item.path.stem, suffix=item.path.suffix.lstrip("."), folder=item.folder, ext=ext)
+    fields = dict(track=track, suffix=item.path.suffix.lstrip("."), folder=item.folder, ext=ext)
     return [
         {stem: args.out / model / args.filename.format(stem=stem, source=stem, **fields).lstrip("/") for stem in group}
         for group in groups
@@ -144,13 +148,18 @@ def run(args: argparse.Namespace) -> int:
     task = SeparateTask(args.preset, separator_options(args), tuple(args.sources), estimated_jointly(args),
                         args.encoding, args.clip_mode, args.force)
     model = task.separator().name
-    jobs = plan_jobs(inputs, partial(output_groups, args, model, task.groups()), force=args.force)
     root = args.out / model
+    manifest_path = args.manifest or root / "manifest.json"
+    recorded = recorded_groups(manifest_path)  # what earlier batches wrote here, and for which input
+    outputs = partial(output_groups, args, model, task.groups())
+    tracks = track_names(inputs, lambda item, track: [p for group in outputs(item, track) for p in group.values()],
+                         recorded)
+    jobs = plan_jobs(inputs, lambda item: outputs(item, tracks[item.path]), force=args.force, recorded=recorded)
     check_writable(root)
     backend, options = ("ray", {"address": args.ray}) if args.ray else (
         ("processes", {"workers": args.jobs}) if args.jobs > 1 else ("serial", {}))
     settings = {**task.settings(), "backend": backend, "jobs": args.jobs}
-    manifest = Manifest(args.manifest or root / "manifest.json", "separate", settings, jobs)
+    manifest = Manifest(manifest_path, "separate", settings, jobs)
     manifest.write()
     summary = run_batch(jobs, task, backend=backend, manifest=manifest, progress=not args.quiet,
                         on_result=None if args.quiet else print_result, **options)
