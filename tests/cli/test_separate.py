@@ -2,6 +2,7 @@ import json
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -372,3 +373,17 @@ def test_two_stems_written_to_one_file_are_refused(song, tmp_path, capsys):
                  *FAST]) == 1
     assert "{stem}" in capsys.readouterr().err
     assert audio_files(tmp_path / "o") == []
+
+
+def test_batches_into_one_folder_add_up_in_the_manifest_and_the_report(tmp_path):
+    first, second = (write(tmp_path / f"{name}.wav", music(16000, 1.0, seed=seed).T.numpy(), 16000)
+                     for seed, name in enumerate(("first", "second")))
+    args = ["-s", "drums", "-o", str(tmp_path / "o"), "-q", *FAST]
+    assert main(["separate", str(first), *args]) == 0
+    assert main(["separate", str(second), *args]) == 0
+    assert main(["separate", str(first), *args, "--report"]) == 0  # all skipped
+    manifest = json.loads((tmp_path / "o" / "nmf" / "manifest.json").read_text())
+    assert [(Path(f["input"]).name, f["status"], list(f["sources"])) for f in manifest["files"]] == [
+        ("first.wav", "skipped", ["drums"]), ("second.wav", "done", ["drums"])]
+    page = (tmp_path / "o" / "nmf" / "report" / "index.html").read_text()
+    assert page.count("<audio") == 2 * 3  # mixture, estimate and rest of both files

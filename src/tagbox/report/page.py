@@ -114,7 +114,7 @@ def track_section(index: int, name: str, entry: dict, mixture: str | None, media
 
 def render(title: str, results: dict, names: list[str], tracks: list[str]) -> str:
     summary = results.get("summary") or {}
-    line = (f"{summary.get('done', 0)} done, {summary.get('skipped', 0)} skipped, {summary.get('failed', 0)} failed"
+    line = (f"last batch: {summary.get('done', 0)} done, {summary.get('skipped', 0)} skipped, {summary.get('failed', 0)} failed"
             f" in {number('summary.seconds', summary.get('seconds'), 1)} s" if summary else "batch not finished")
     if results.get("interrupted"):
         line += " (interrupted)"
