@@ -387,3 +387,18 @@ def test_batches_into_one_folder_add_up_in_the_manifest_and_the_report(tmp_path)
         ("first.wav", "skipped", ["drums"]), ("second.wav", "done", ["drums"])]
     page = (tmp_path / "o" / "nmf" / "report" / "index.html").read_text()
     assert page.count("<audio") == 2 * 3  # mixture, estimate and rest of both files
+
+
+@pytest.mark.parametrize("extra,message", [
+    (["-s", "saxophone"], "no tagger can express 'saxophone': no vocabulary has a tag for it (see tagbox list sources)"),
+    (["-s", "drums", "-s", "trumpet"], "no tagger can express 'trumpet': no vocabulary has a tag for it (see tagbox "
+                                       "list sources)"),
+    (["-s", "bass", "--tagger", "mtat-musicnn"], "mtat-musicnn cannot express 'bass'; taggers that can: jamendo-fcn, "
+                                                  "jamendo-musicnn, jamendo-crnn"),
+])
+def test_a_source_no_chosen_tagger_can_express_is_refused_before_any_work(song, tmp_path, capsys, no_models, extra,
+                                                                           message):
+    assert main(["separate", str(song), "-o", str(tmp_path / "o"), *extra]) == 1
+    err = capsys.readouterr().err
+    assert err == f"tagbox: error: {message}\n"
+    assert not (tmp_path / "o").exists()

@@ -11,6 +11,7 @@ from pathlib import Path
 from tagbox.batch import Input, Job, Manifest, check_writable, expand_inputs, plan_jobs, recorded_groups, run_batch, track_names
 from tagbox.batch.tasks import SeparateTask
 from tagbox.cli import _threads
+from tagbox.cli._taggers import check_expressible
 from tagbox.config import PRESETS, SeparatorConfig, preset
 from tagbox.device import resolve_device
 from tagbox.errors import TagboxError
@@ -49,7 +50,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("files", nargs="+", metavar="INPUT",
                         help="audio files, folders (searched recursively for audio) or glob patterns")
     parser.add_argument("-s", "--source", action="append", required=True, dest="sources",
-                        help="source name or raw tag to separate (repeatable)")
+                        help="source name or raw tag to separate (repeatable); 'tagbox list sources' shows which "
+                        "taggers can name each")
     together = parser.add_mutually_exclusive_group()
     together.add_argument("--joint", action="store_true",
                           help="estimate all sources together, plus 'rest'; stems sum to the mix (the default for "
@@ -134,6 +136,7 @@ def run(args: argparse.Namespace) -> int:
         raise TagboxError(f"'{sorted(clash)[0]}' is both a --source and a --not")
     for name in [*args.sources, *(args.exclude or [])]:
         canonical_name(name)  # an unknown name fails before any weights are loaded
+    check_expressible(args.sources, args.taggers or preset(args.preset).taggers)
     if args.jobs < 1:
         raise TagboxError(f"-j must be at least 1, got {args.jobs}")
     resolve_device(args.device)  # the cheapest check first: before reading any file
