@@ -402,3 +402,12 @@ def test_a_source_no_chosen_tagger_can_express_is_refused_before_any_work(song, 
     err = capsys.readouterr().err
     assert err == f"tagbox: error: {message}\n"
     assert not (tmp_path / "o").exists()
+
+
+def test_an_untrained_test_tagger_is_warned_about(song, tmp_path, caplog, capsys):
+    with caplog.at_level("WARNING"):
+        assert main(["separate", str(song), "-s", "drums", "-o", str(tmp_path / "o"), "-q", *FAST]) == 0
+    assert "debug-tiny is an untrained test tagger (random weights)" in caplog.text
+    assert main(["separate", str(song), "-s", "drums", "-o", str(tmp_path / "o"), "--tagger", "mtat-musicn"]) == 1
+    err = capsys.readouterr().err
+    assert "did you mean 'mtat-musicnn'" in err and "debug-tiny" not in err

@@ -1,23 +1,38 @@
 """The taggers as the commands offer them, and which of them can name a source.
 
-A source no chosen tagger has a tag for cannot be steered: :func:`check_expressible` says so
-before any work, where steering would fail on every file after the models are loaded.
+Only pretrained taggers are offered: the registry's untrained test taggers (``debug-tiny``,
+random weights, for fast tests) print plausible tags that mean nothing, so they are left out of
+help and listings, still accepted by id, and warned about when used. A source no chosen tagger
+has a tag for cannot be steered: :func:`check_expressible` says so before any work, where
+steering would fail on every file after the models are loaded.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 
 from tagbox.config import DEFAULT_TAGGERS
-from tagbox.errors import TagboxError
+from tagbox.errors import TagboxError, UnknownNameError
 from tagbox.sources import source_tags
 from tagbox.taggers.ensemble import FALLBACK_ARCHITECTURES
 from tagbox.taggers.registry import TAGGERS, config
 
+logger = logging.getLogger(__name__)
+
 
 def pretrained() -> list[str]:
-    """The taggers with trained weights, in the registry's order."""
+    """The taggers with trained weights, in the registry's order: those offered to users."""
     return [tagger_id for tagger_id, spec in TAGGERS.items() if spec.pretrained]
+
+
+def check_taggers(tagger_ids: Iterable[str]) -> None:
+    """An unknown id is a one-line error suggesting the offered taggers; an untrained one a warning."""
+    for tagger_id in tagger_ids:
+        if tagger_id not in TAGGERS:
+            raise UnknownNameError.suggest("tagger", tagger_id, pretrained())
+        if not TAGGERS[tagger_id].pretrained:
+            logger.warning("%s is an untrained test tagger (random weights): its tags mean nothing", tagger_id)
 
 
 def able(source: str, tagger_ids: Iterable[str] | None = None) -> list[str]:

@@ -11,7 +11,7 @@ from pathlib import Path
 from tagbox.batch import Input, Job, Manifest, check_writable, expand_inputs, plan_jobs, recorded_groups, run_batch, track_names
 from tagbox.batch.tasks import SeparateTask
 from tagbox.cli import _threads
-from tagbox.cli._taggers import check_expressible
+from tagbox.cli._taggers import check_expressible, check_taggers
 from tagbox.config import PRESETS, SeparatorConfig, preset
 from tagbox.device import resolve_device
 from tagbox.errors import TagboxError
@@ -136,6 +136,7 @@ def run(args: argparse.Namespace) -> int:
         raise TagboxError(f"'{sorted(clash)[0]}' is both a --source and a --not")
     for name in [*args.sources, *(args.exclude or [])]:
         canonical_name(name)  # an unknown name fails before any weights are loaded
+    check_taggers(args.taggers or ())
     check_expressible(args.sources, args.taggers or preset(args.preset).taggers)
     if args.jobs < 1:
         raise TagboxError(f"-j must be at least 1, got {args.jobs}")
