@@ -1,3 +1,4 @@
+import itertools
 import json
 import subprocess
 import sys
@@ -411,3 +412,19 @@ def test_an_untrained_test_tagger_is_warned_about(song, tmp_path, caplog, capsys
     assert main(["separate", str(song), "-s", "drums", "-o", str(tmp_path / "o"), "--tagger", "mtat-musicn"]) == 1
     err = capsys.readouterr().err
     assert "did you mean 'mtat-musicnn'" in err and "debug-tiny" not in err
+
+
+def option_help(text: str, flag: str) -> str:
+    """What ``--help`` says of ``flag``: its lines, without the flag and its choices."""
+    lines = text.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.strip().startswith(flag))
+    block = [lines[first]] + list(itertools.takewhile(lambda line: line.startswith(" " * 6), lines[first + 1:]))
+    return " ".join(word for word in " ".join(block).split() if word != flag and not word.startswith("{"))
+
+
+def test_the_output_options_of_separate_are_explained(capsys):
+    with pytest.raises(SystemExit):
+        main(["separate", "--help"])
+    text = capsys.readouterr().out
+    assert all(option_help(text, flag) for flag in ("--int24", "--float32", "--clip-mode"))
+    assert "beyond full scale" in option_help(text, "--clip-mode")

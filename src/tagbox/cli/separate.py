@@ -69,9 +69,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_config_flags(parser)
     parser.add_argument("--flac", action="store_true", help="write FLAC instead of WAV")
     depth = parser.add_mutually_exclusive_group()
-    depth.add_argument("--int24", dest="encoding", action="store_const", const="int24")
-    depth.add_argument("--float32", dest="encoding", action="store_const", const="float32")
-    parser.add_argument("--clip-mode", choices=["rescale", "clamp", "none"], default="rescale")
+    depth.add_argument("--int24", dest="encoding", action="store_const", const="int24",
+                       help="write 24-bit integer samples (default 16-bit)")
+    depth.add_argument("--float32", dest="encoding", action="store_const", const="float32",
+                       help="write 32-bit float WAV, which can hold samples beyond full scale (not with --flac)")
+    parser.add_argument("--clip-mode", choices=["rescale", "clamp", "none"], default="rescale",
+                        help="what happens to a stem's samples beyond full scale (±1): 'rescale' divides the whole "
+                        "stem by its peak (default), 'clamp' clips them, 'none' keeps them (--float32 only)")
     parser.add_argument("-d", "--device", default="cpu", help="torch device: cpu, cuda or cuda:N (default cpu)")
     parser.add_argument("--force", action="store_true",
                         help="redo inputs whose outputs exist (by default they are skipped: a batch resumes); an "
