@@ -37,11 +37,11 @@ class KilledOnce(SeparateTask):
 
     marker: str = ""
 
-    def _save(self, *args):
+    def _save(self, *args, **kwargs):
         if not Path(self.marker).exists():
             Path(self.marker).touch()
             os.kill(os.getpid(), signal.SIGKILL)
-        super()._save(*args)
+        super()._save(*args, **kwargs)
 
 
 def outputs(folder: Path) -> dict[str, np.ndarray]:
