@@ -225,3 +225,15 @@ def test_failed_write_leaves_no_file_and_keeps_the_old_one(tmp_path, monkeypatch
         save_audio(tmp_path / "new.wav", tone(8000), 8000)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x.flac"]
+
+
+@pytest.mark.parametrize("subtype,container,expected", [
+    ("PCM_16", "WAV", "int16"), ("PCM_U8", "WAV", "int16"), ("PCM_24", "FLAC", "int24"), ("PCM_32", "WAV", "int24"),
+    ("DOUBLE", "WAV", "float32"), ("VORBIS", "OGG", "int16"),
+])
+@pytest.mark.parametrize("target", ["out.wav", "out.flac"])
+def test_matching_encoding_keeps_the_depth_a_container_can_hold(tmp_path, subtype, container, expected, target):
+    source = tmp_path / f"in.{container.lower()}"
+    sf.write(source, np.full(800, 0.25), 8000, subtype=subtype, format=container)
+    flac_float = expected == "float32" and target.endswith(".flac")
+    assert audio.matching_encoding(source, tmp_path / target) == ("int24" if flac_float else expected)

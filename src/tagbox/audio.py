@@ -179,6 +179,18 @@ def save_blocks(
     return path
 
 
+def matching_encoding(source: str | os.PathLike, target: str | os.PathLike) -> str:
+    """The encoding that keeps ``source``'s sample depth in a file like ``target`` (.wav or .flac).
+
+    24- and 32-bit integers give int24; floats give float32, or int24 in FLAC (which stores
+    integers only); anything else (16 bits or fewer, lossy formats) gives int16.
+    """
+    subtype = sf.info(str(source)).subtype
+    if subtype in ("FLOAT", "DOUBLE"):
+        return "int24" if Path(target).suffix.lower() == ".flac" else "float32"
+    return "int24" if subtype in ("PCM_24", "PCM_32") else "int16"
+
+
 def _check_output(path: Path, encoding: str, clip: str, sr: int, force: bool) -> str:
     """The container for ``path``, once the options and the path are known to be writable."""
     container = _FORMATS.get(path.suffix.lower())

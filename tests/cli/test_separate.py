@@ -34,8 +34,8 @@ def song(tmp_path):
 def test_separate_writes_target_and_residual(song, tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["separate", str(song), "-s", "drums", "-o", str(out), "--float32", *FAST]) == 0
-    target, sr = sf.read(out / "nmf" / "song" / "drums.wav", always_2d=True)
-    residual, _ = sf.read(out / "nmf" / "song" / "no_drums.wav", always_2d=True)
+    target, sr = sf.read(out / "tagbox" / "song" / "drums.wav", always_2d=True)
+    residual, _ = sf.read(out / "tagbox" / "song" / "no_drums.wav", always_2d=True)
     mixture, _ = sf.read(song, always_2d=True)
     assert sr == 22050 and target.shape == mixture.shape
     np.testing.assert_allclose(target + residual, mixture, atol=1e-5)
@@ -46,14 +46,14 @@ def test_existing_outputs_are_skipped_unless_forced(song, tmp_path, capsys):
     out = tmp_path / "out"
     args = ["separate", str(song), "-s", "drums", "-o", str(out), *FAST]
     assert main(args) == 0
-    before = (out / "nmf" / "song" / "drums.wav").read_bytes()
+    before = (out / "tagbox" / "song" / "drums.wav").read_bytes()
     capsys.readouterr()
     assert main(args + ["--seed", "5"]) == 0
     assert "0 done, 1 skipped, 0 failed" in capsys.readouterr().out
-    assert (out / "nmf" / "song" / "drums.wav").read_bytes() == before
+    assert (out / "tagbox" / "song" / "drums.wav").read_bytes() == before
     assert main(args + ["--force", "--seed", "5"]) == 0
     assert "1 done, 0 skipped" in capsys.readouterr().out
-    assert (out / "nmf" / "song" / "drums.wav").read_bytes() != before
+    assert (out / "tagbox" / "song" / "drums.wav").read_bytes() != before
 
 
 @pytest.mark.parametrize(
@@ -188,7 +188,7 @@ def test_interrupt_leaves_no_partial_files(song, tmp_path, monkeypatch):
     monkeypatch.setattr(Separator, "stream_file", interrupted)
     assert main(["separate", str(song), "-s", "drums", "-o", str(tmp_path / "o"), *FAST]) == 130
     assert audio_files(tmp_path / "o") == []
-    manifest = json.loads((tmp_path / "o" / "nmf" / "manifest.json").read_text())
+    manifest = json.loads((tmp_path / "o" / "tagbox" / "manifest.json").read_text())
     assert manifest["interrupted"] and [entry["status"] for entry in manifest["files"]] == ["pending"]
 
 
@@ -214,7 +214,7 @@ def test_several_sources_are_estimated_together_and_the_rest_written(song, tmp_p
     out = tmp_path / "out"
     args = ["separate", str(song), "-s", "drums", "-s", "violin", "-o", str(out), "--float32", *FAST]
     assert main(args + ([flag] if flag else [])) == 0
-    folder = out / "nmf" / "song"
+    folder = out / "tagbox" / "song"
     assert sorted(p.name for p in folder.iterdir()) == ["drums.wav", "rest.wav", "violin.wav"]
     stems = [sf.read(folder / f"{name}.wav", always_2d=True)[0] for name in ("drums", "violin", "rest")]
     mixture, _ = sf.read(song, always_2d=True)
@@ -224,7 +224,7 @@ def test_several_sources_are_estimated_together_and_the_rest_written(song, tmp_p
 def test_separately_estimates_one_source_at_a_time(song, tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["separate", str(song), "-s", "drums", "-s", "violin", "--separately", "-o", str(out), *FAST]) == 0
-    names = sorted(p.name for p in (out / "nmf" / "song").iterdir())
+    names = sorted(p.name for p in (out / "tagbox" / "song").iterdir())
     assert names == ["drums.wav", "no_drums.wav", "no_violin.wav", "violin.wav"]
     with pytest.raises(SystemExit) as exit_:
         main(["separate", str(song), "-s", "drums", "--joint", "--separately", "-o", str(out), *FAST])
@@ -246,7 +246,7 @@ def test_long_files_are_written_as_the_library_separates_them(tmp_path):
     expected = Separator(taggers="debug-tiny", steps=2, components=4, segment=1.0, progress=False)
     expected = expected.separate_tensor(mixture, sample_rate=22050, source="drums")
     for stem, audio in (("drums", expected.target), ("no_drums", expected.residual)):
-        written, _ = sf.read(out / "nmf" / "long" / f"{stem}.wav", always_2d=True, dtype="float32")
+        written, _ = sf.read(out / "tagbox" / "long" / f"{stem}.wav", always_2d=True, dtype="float32")
         np.testing.assert_array_equal(written.T, audio.numpy())
     assert not list(out.rglob(".*"))  # no temporary files left
 
@@ -269,8 +269,8 @@ def test_a_folder_batch_goes_past_a_bad_file_and_records_everything(folder, tmp_
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(f"tagbox: error: {folder / 'broken.wav'}: cannot read")
     assert [p.relative_to(out).as_posix() for p in audio_files(out)] == [
-        "nmf/a/drums.wav", "nmf/a/no_drums.wav", "nmf/b/drums.wav", "nmf/b/no_drums.wav"]
-    manifest = json.loads((out / "nmf" / "manifest.json").read_text())
+        "tagbox/a/drums.wav", "tagbox/a/no_drums.wav", "tagbox/b/drums.wav", "tagbox/b/no_drums.wav"]
+    manifest = json.loads((out / "tagbox" / "manifest.json").read_text())
     a, broken, b = manifest["files"]
     assert [a["status"], broken["status"], b["status"]] == ["done", "failed", "done"]
     assert a["outputs"] == {"drums": "a/drums.wav", "no_drums": "a/no_drums.wav"}
@@ -284,7 +284,7 @@ def test_worker_processes_write_what_one_process_writes(folder, tmp_path):
     (folder / "broken.wav").unlink()
     for jobs in ("1", "2"):
         assert main(["separate", str(folder), "-s", "drums", "-o", str(tmp_path / jobs), "-q", "-j", jobs, *FAST]) == 0
-    one, two = (audio_files(tmp_path / jobs / "nmf") for jobs in ("1", "2"))
+    one, two = (audio_files(tmp_path / jobs / "tagbox") for jobs in ("1", "2"))
     assert [p.relative_to(tmp_path / "1") for p in one] == [p.relative_to(tmp_path / "2") for p in two]
     for first, second in zip(one, two):
         np.testing.assert_allclose(sf.read(first)[0], sf.read(second)[0], atol=1e-6)
@@ -311,8 +311,8 @@ def test_folder_field_keeps_same_named_tracks_apart(tmp_path):
         sf.write(tmp_path / "in" / sub / "song.wav", music(16000, 1.0).T.numpy(), 16000)
     args = ["separate", str(tmp_path / "in"), "-s", "drums", "-o", str(tmp_path / "o"), "-q", *FAST]
     assert main(args + ["--filename", "{folder}/{track}/{stem}.{ext}"]) == 0
-    assert (tmp_path / "o" / "nmf" / "x" / "song" / "drums.wav").is_file()
-    assert (tmp_path / "o" / "nmf" / "y" / "song" / "no_drums.wav").is_file()
+    assert (tmp_path / "o" / "tagbox" / "x" / "song" / "drums.wav").is_file()
+    assert (tmp_path / "o" / "tagbox" / "y" / "song" / "no_drums.wav").is_file()
 
 
 def songs_named_alike(tmp_path, *folders: str) -> list:
@@ -327,14 +327,14 @@ def songs_named_alike(tmp_path, *folders: str) -> list:
 def test_files_named_alike_are_told_apart_by_their_folders(tmp_path):
     first, second = songs_named_alike(tmp_path, "dev_001", "dev_002")
     assert main(["separate", str(first), str(second), "-s", "drums", "-o", str(tmp_path / "o"), "-q", *FAST]) == 0
-    out = tmp_path / "o" / "nmf"
+    out = tmp_path / "o" / "tagbox"
     assert [p.relative_to(out).as_posix() for p in audio_files(out)] == [
         "dev_001/drums.wav", "dev_001/no_drums.wav", "dev_002/drums.wav", "dev_002/no_drums.wav"]
 
 
 def test_a_later_song_named_like_an_earlier_one_gets_its_own_folder(tmp_path, capsys):
     first, second = songs_named_alike(tmp_path, "dev_001", "dev_002")
-    out = tmp_path / "o" / "nmf"
+    out = tmp_path / "o" / "tagbox"
     assert main(["separate", str(first), "-s", "drums", "-s", "violin", "-o", str(tmp_path / "o"), "-q", *FAST]) == 0
     earlier = {p: p.read_bytes() for p in audio_files(out)}
     assert sorted(p.name for p in earlier) == ["drums.wav", "rest.wav", "violin.wav"]
@@ -355,18 +355,18 @@ def test_force_replaces_a_group_whole_and_never_merges_two(song, tmp_path, capsy
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "-o" in err and "--filename" in err and "--force" in err
     assert main(args + ["--force"]) == 0
-    assert sorted(p.name for p in audio_files(out / "nmf" / "song")) == ["drums.wav", "piano.wav", "rest.wav"]
+    assert sorted(p.name for p in audio_files(out / "tagbox" / "song")) == ["drums.wav", "piano.wav", "rest.wav"]
 
 
 def test_another_songs_outputs_are_refused_with_where_else_to_write(tmp_path, capsys):
     first, second = songs_named_alike(tmp_path, "dev_001", "dev_002")
     flat = ["-s", "drums", "-o", str(tmp_path / "o"), "--filename", "{stem}.{ext}", "-q", *FAST]
     assert main(["separate", str(first), *flat]) == 0
-    before = (tmp_path / "o" / "nmf" / "drums.wav").read_bytes()
+    before = (tmp_path / "o" / "tagbox" / "drums.wav").read_bytes()
     assert main(["separate", str(second), *flat]) == 1
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and str(first.resolve()) in err and "-o" in err and "--filename" in err
-    assert (tmp_path / "o" / "nmf" / "drums.wav").read_bytes() == before
+    assert (tmp_path / "o" / "tagbox" / "drums.wav").read_bytes() == before
 
 
 def test_two_stems_written_to_one_file_are_refused(song, tmp_path, capsys):
@@ -383,10 +383,10 @@ def test_batches_into_one_folder_add_up_in_the_manifest_and_the_report(tmp_path)
     assert main(["separate", str(first), *args]) == 0
     assert main(["separate", str(second), *args]) == 0
     assert main(["separate", str(first), *args, "--report"]) == 0  # all skipped
-    manifest = json.loads((tmp_path / "o" / "nmf" / "manifest.json").read_text())
+    manifest = json.loads((tmp_path / "o" / "tagbox" / "manifest.json").read_text())
     assert [(Path(f["input"]).name, f["status"], list(f["sources"])) for f in manifest["files"]] == [
         ("first.wav", "skipped", ["drums"]), ("second.wav", "done", ["drums"])]
-    page = (tmp_path / "o" / "nmf" / "report" / "index.html").read_text()
+    page = (tmp_path / "o" / "tagbox" / "report" / "index.html").read_text()
     assert page.count("<audio") == 2 * 3  # mixture, estimate and rest of both files
 
 
@@ -428,3 +428,25 @@ def test_the_output_options_of_separate_are_explained(capsys):
     text = capsys.readouterr().out
     assert all(option_help(text, flag) for flag in ("--int24", "--float32", "--clip-mode"))
     assert "beyond full scale" in option_help(text, "--clip-mode")
+
+
+@pytest.mark.parametrize("subtype,extra,written", [
+    ("PCM_24", [], "PCM_24"), ("PCM_16", [], "PCM_16"), ("FLOAT", [], "FLOAT"), ("FLOAT", ["--flac"], "PCM_24"),
+    ("PCM_24", ["--int16"], "PCM_16"), ("PCM_16", ["--float32"], "FLOAT"),
+])
+def test_stems_keep_the_inputs_sample_depth_unless_told(tmp_path, subtype, extra, written):
+    song = tmp_path / "song.wav"
+    sf.write(song, music(16000, 1.0).T.numpy(), 16000, subtype=subtype)
+    assert main(["separate", str(song), "-s", "drums", "-o", str(tmp_path / "o"), "-q", *extra, *FAST]) == 0
+    [drums, no_drums] = audio_files(tmp_path / "o")
+    assert sf.info(drums).subtype == sf.info(no_drums).subtype == written
+
+
+def test_the_default_output_folder_names_tagbox_and_the_preset_not_an_internal_space(song, tmp_path):
+    from tagbox.cli.separate import folder_name
+
+    assert main(["separate", str(song), "-s", "drums", "-o", str(tmp_path / "o"), "-q", *FAST]) == 0
+    assert (tmp_path / "o" / "tagbox" / "song" / "drums.wav").is_file()
+    assert (folder_name("default", "nmf"), folder_name("default", "mask")) == ("tagbox", "tagbox-mask")
+    assert (folder_name("faithful", "jukebox-5b"), folder_name("faithful", "compact")) == (
+        "tagbox-faithful", "tagbox-faithful-compact")

@@ -15,7 +15,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from tagbox.audio import save_blocks
+from tagbox.audio import matching_encoding, save_blocks
 from tagbox.batch.plan import Group, Job
 from tagbox.errors import TagboxError
 from tagbox.inputs import check_file
@@ -57,13 +57,14 @@ def progress(label: str, record: dict, steps: int, runs: int) -> str:
 
 @dataclass
 class SeparateTask:
-    """Separate ``sources`` from one file and write each output group atomically."""
+    """Separate ``sources`` from one file and write each output group atomically, in ``encoding``
+    (None: at the input's sample depth, :func:`tagbox.audio.matching_encoding`)."""
 
     preset: str
     options: dict = field(default_factory=dict)
     sources: tuple[str, ...] = ()
     joint: bool = False
-    encoding: str = "int16"
+    encoding: str | None = None
     clip: str = "rescale"
     force: bool = False
 
@@ -89,7 +90,7 @@ class SeparateTask:
             **config, "steps": {source: separator.config.steps_for(source) for source in self.sources},
             "runs": {source: separator.config.runs_for(self.sources if self.joint else [source])
                      for source in self.sources},
-            "lr": separator.lr, "encoding": self.encoding,
+            "lr": separator.lr, "encoding": self.encoding or "the input's",
         }
 
     def __call__(self, job: Job, step: Callable[[str], None] | None = None) -> dict:
@@ -97,6 +98,7 @@ class SeparateTask:
         separator = self.separator()
         sample_rate, channels = check_file(job.input)  # silent, non-finite or too short: this file fails alone
         sources = {}
+        encoding = self.encoding or matching_encoding(job.input, next(iter(job.outputs.values())))
         for group in job.todo:
             names = list(group)[:-1] if self.joint else list(group)[:1]
             label, steps = "+".join(names), separator.config.most_steps(names)
@@ -112,12 +114,13 @@ class SeparateTask:
                     separator.callback = None
                 silent = [result.absent for result in results]
                 self._save(group, stem_makers(self.joint, list(group)), lambda: stream.blocks(job.input, silent),
-                           sample_rate, channels, replaces=job.replaced(group))
+                           sample_rate, channels, replaces=job.replaced(group), encoding=encoding)
             sources.update({result.source: describe(result) for result in results})
-        return {"status": "done", "sources": sources, "seconds": round(time.perf_counter() - start, 3), "error": None}
+        return {"status": "done", "sources": sources, "seconds": round(time.perf_counter() - start, 3), "error": None,
+                "encoding": encoding}
 
     def _save(self, paths: Group, makers: dict[str, StemMaker], blocks: Callable[[], Iterable[Block]],
-              sample_rate: int, channels: int, replaces: Iterable[Path] = ()) -> None:
+              sample_rate: int, channels: int, replaces: Iterable[Path] = (), encoding: str | None = None) -> None:
         """Write a group of stems as one, block by block: every file under a temporary name first, then renamed.
 
         An interruption or failure part-way removes what was written; a worker killed outright
@@ -133,7 +136,7 @@ class SeparateTask:
                 temporary = final.with_name(f".{final.stem}.{secrets.token_hex(4)}.partial{final.suffix}")
                 staged[final] = temporary
                 save_blocks(temporary, lambda make=make: (make(*block) for block in blocks()), sample_rate, channels,
-                            encoding=self.encoding, clip=self.clip)
+                            encoding=encoding or self.encoding, clip=self.clip)
             for final, temporary in staged.items():
                 os.replace(temporary, final)
         except BaseException:

@@ -44,8 +44,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "separate",
         help="separate a source named by tags from music files",
         description="Separate each SOURCE from each FILE by steering a latent space with pretrained taggers. "
-        "Writes <out>/<model>/<track>/<source>.wav and no_<source>.wav; several sources are estimated together "
-        "(<source>.wav each and rest.wav) unless --separately.",
+        "Writes <out>/tagbox/<track>/<source>.wav and no_<source>.wav; several sources are estimated together "
+        "(<source>.wav each and rest.wav) unless --separately. The stems keep the input's sample depth. Another "
+        "--preset writes to <out>/tagbox-<preset>/, and a --latent or --generator other than the preset's adds "
+        "-<model> (<out>/tagbox-mask/): the folder called <folder> below.",
     )
     parser.add_argument("files", nargs="+", metavar="INPUT",
                         help="audio files, folders (searched recursively for audio) or glob patterns")
@@ -58,9 +60,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                           "several sources where the latent can)")
     together.add_argument("--separately", action="store_true",
                           help="estimate several sources one at a time, each with its own no_<source>")
-    parser.add_argument("-o", "--out", type=Path, default=Path("separated"), help="output folder")
+    parser.add_argument("-o", "--out", type=Path, default=Path("separated"),
+                        help="output folder (default: separated); the stems go to its sub-folder tagbox/ by default")
     parser.add_argument("--filename", default="{track}/{stem}.{ext}",
-                        help="output name under <out>/<model>/; fields {track} (the input's name without extension, "
+                        help="output name under <out>/<folder>/; fields {track} (the input's name without extension, "
                         "or its folder's name where inputs of one name would share a folder, as <song>/mixture.flac "
                         "do), {stem}, {source}, {ext}, {suffix} (the input's extension) and {folder} (its sub-folder "
                         "below a folder input); default %(default)s")
@@ -69,8 +72,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_config_flags(parser)
     parser.add_argument("--flac", action="store_true", help="write FLAC instead of WAV")
     depth = parser.add_mutually_exclusive_group()
+    depth.add_argument("--int16", dest="encoding", action="store_const", const="int16",
+                       help="write 16-bit integer samples (default: the input's depth; 24-bit FLAC for a float input)")
     depth.add_argument("--int24", dest="encoding", action="store_const", const="int24",
-                       help="write 24-bit integer samples (default 16-bit)")
+                       help="write 24-bit integer samples")
     depth.add_argument("--float32", dest="encoding", action="store_const", const="float32",
                        help="write 32-bit float WAV, which can hold samples beyond full scale (not with --flac)")
     parser.add_argument("--clip-mode", choices=["rescale", "clamp", "none"], default="rescale",
@@ -85,11 +90,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
                         help="run one task per file on a Ray cluster at ADDRESS (host:port or ray://host:port), "
                         "or on a local one without ADDRESS (put --ray after the inputs); needs tagbox[ray]")
-    parser.add_argument("--manifest", type=Path, help="manifest path (default <out>/<model>/manifest.json)")
-    parser.add_argument("--report", action="store_true", help="write an HTML report to <out>/<model>/report/")
+    parser.add_argument("--manifest", type=Path, help="manifest path (default <out>/<folder>/manifest.json)")
+    parser.add_argument("--report", action="store_true", help="write an HTML report to <out>/<folder>/report/")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no per-file lines")
     _threads.add_argument(parser)
-    parser.set_defaults(func=run, encoding="int16")
+    parser.set_defaults(func=run, encoding=None)
 
 
 def separator_options(args: argparse.Namespace) -> dict:
@@ -108,13 +113,22 @@ def estimated_jointly(args: argparse.Namespace) -> bool:
     return LATENTS[preset(args.preset).replace(**settings).latent].joint
 
 
-def output_groups(args: argparse.Namespace, model: str, groups: list[list[str]], item: Input,
+def folder_name(preset_name: str, model: str) -> str:
+    """The folder under ``-o``: ``tagbox`` for the default preset, ``tagbox-<preset>`` for another, with
+    ``-<model>`` where the separator's model (its latent, or the generator it decodes) is not the preset's."""
+    base = "tagbox" if preset_name == "default" else f"tagbox-{preset_name}"
+    config = preset(preset_name)
+    own = LATENTS[config.latent].model_name(config.latent_options) or config.latent
+    return base if model == own else f"{base}-{model}"
+
+
+def output_groups(args: argparse.Namespace, folder: str, groups: list[list[str]], item: Input,
                   track: str) -> list[dict[str, Path]]:
-    """Where each stem of ``item`` goes, filed under ``track``: ``--filename`` under ``<out>/<model>/``."""
+    """Where each stem of ``item`` goes, filed under ``track``: ``--filename`` under ``<out>/<folder>/``."""
     ext = "flac" if args.flac else "wav"
     fields = dict(track=track, suffix=item.path.suffix.lstrip("."), folder=item.folder, ext=ext)
     return [
-        {stem: args.out / model / args.filename.format(stem=stem, source=stem, **fields).lstrip("/") for stem in group}
+        {stem: args.out / folder / args.filename.format(stem=stem, source=stem, **fields).lstrip("/") for stem in group}
         for group in groups
     ]
 
@@ -155,11 +169,11 @@ def run(args: argparse.Namespace) -> int:
             check_file(item.path)
     task = SeparateTask(args.preset, separator_options(args), tuple(args.sources), estimated_jointly(args),
                         args.encoding, args.clip_mode, args.force)
-    model = task.separator().name
-    root = args.out / model
+    folder = folder_name(args.preset, task.separator().name)
+    root = args.out / folder
     manifest_path = args.manifest or root / "manifest.json"
     recorded = recorded_groups(manifest_path)  # what earlier batches wrote here, and for which input
-    outputs = partial(output_groups, args, model, task.groups())
+    outputs = partial(output_groups, args, folder, task.groups())
     tracks = track_names(inputs, lambda item, track: [p for group in outputs(item, track) for p in group.values()],
                          recorded)
     jobs = plan_jobs(inputs, lambda item: outputs(item, tracks[item.path]), force=args.force, recorded=recorded)
