@@ -39,7 +39,7 @@ def test_separate_writes_target_and_residual(song, tmp_path, capsys):
     mixture, _ = sf.read(song, always_2d=True)
     assert sr == 22050 and target.shape == mixture.shape
     np.testing.assert_allclose(target + residual, mixture, atol=1e-5)
-    assert "drums p" in capsys.readouterr().out
+    assert "song.wav: taggers hear drums: " in capsys.readouterr().out
 
 
 def test_existing_outputs_are_skipped_unless_forced(song, tmp_path, capsys):
@@ -450,3 +450,17 @@ def test_the_default_output_folder_names_tagbox_and_the_preset_not_an_internal_s
     assert (folder_name("default", "nmf"), folder_name("default", "mask")) == ("tagbox", "tagbox-mask")
     assert (folder_name("faithful", "jukebox-5b"), folder_name("faithful", "compact")) == (
         "tagbox-faithful", "tagbox-faithful-compact")
+
+
+def test_the_printed_numbers_say_what_they_are_and_which_taggers_gave_them(song, tmp_path, capsys):
+    fast = ["--tagger", "debug-tiny-jamendo", *FAST]
+    assert main(["separate", str(song), "-s", "drums", "-s", "bass", "-o", str(tmp_path / "o"), *fast]) == 0
+    out = capsys.readouterr().out
+    manifest = json.loads((tmp_path / "o" / "tagbox" / "manifest.json").read_text())
+    sources = manifest["files"][0]["sources"]
+    assert sources["drums"]["taggers"] == ["debug-tiny-jamendo", "debug-tiny"]  # both vocabularies name drums
+    assert sources["bass"]["taggers"] == ["debug-tiny-jamendo"]  # MTAT has no bass
+    for source, info in sources.items():
+        line = (f"song.wav: taggers hear {source}: {info['probability_before']:.2f} in the mixture, "
+                f"{info['probability_after']:.2f} in the estimate ({', '.join(info['taggers'])})")
+        assert line in out.splitlines()

@@ -32,7 +32,7 @@ def run_json(capsys, *args) -> list[dict]:
 def test_text_output_lists_the_top_tags(song, capsys):
     assert main(["tag", str(song), "--tagger", "debug-tiny", "--top", "3"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == f"{song} (2.5 s)"
+    assert lines[0] == f"{song} (2.5 s): each tagger's most probable tags"
     assert lines[1].strip() == "debug-tiny"
     assert len(lines) == 5
     assert all(line.rsplit(" ", 1)[0].strip() in vocabulary_tags("mtat") for line in lines[2:])

@@ -117,3 +117,10 @@ def test_the_page_plays_compressed_audio_unless_told(tmp_path, capsys):
     size = {name: sum((tmp_path / name / src).stat().st_size for src in played[name]) for name in played}
     assert size["small"] < size["wav"] / 5
     assert sf.info(tmp_path / "small" / played["small"][0]).format == "OGG"
+
+
+def test_the_page_names_the_taggers_behind_each_number(batch):
+    page = (batch["report"] / "index.html").read_text()
+    assert [info["taggers"] for entry in batch["results"]["files"] for info in entry.get("sources", {}).values()] == [
+        ["mtat-musicnn"]] * 2
+    assert page.count("<td>heard by</td><td>mtat-musicnn</td>") == 2

@@ -37,11 +37,13 @@ def _finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def describe(result: SeparationResult) -> dict:
-    """What the manifest and the report keep of one source's separation (no audio)."""
+def describe(result: SeparationResult, taggers: Iterable[str]) -> dict:
+    """What the manifest and the report keep of one source's separation (no audio); ``taggers``
+    are those whose probabilities of the source's tags the numbers average."""
     return {
         "probability_before": _finite(result.probability_before),
         "probability_after": _finite(result.probability_after),
+        "taggers": list(taggers),
         "absent": result.absent,
         "warnings": list(result.warnings),
         "history": {key: [record[key] for record in result.history] for key in ("segment", "run", "step", "loss", "probability")},
@@ -115,7 +117,8 @@ class SeparateTask:
                 silent = [result.absent for result in results]
                 self._save(group, stem_makers(self.joint, list(group)), lambda: stream.blocks(job.input, silent),
                            sample_rate, channels, replaces=job.replaced(group), encoding=encoding)
-            sources.update({result.source: describe(result) for result in results})
+            sources.update({result.source: describe(result, separator.steered(result.source, names).targets)
+                            for result in results})
         return {"status": "done", "sources": sources, "seconds": round(time.perf_counter() - start, 3), "error": None,
                 "encoding": encoding}
 

@@ -134,12 +134,14 @@ def output_groups(args: argparse.Namespace, folder: str, groups: list[list[str]]
 
 
 def print_result(job: Job, result: dict, write) -> None:
-    """The per-file lines: each source's probability before and after, the time and the files."""
+    """The per-file lines: how probable the taggers find each source in the mixture and in its
+    estimate (which taggers: ``tagbox tag`` may ask others), the time and the files."""
     name = job.input.name
     for source, info in result.get("sources", {}).items():
-        note = " (source absent: target is silence)" if info["absent"] else ""
+        note = "; counted as absent: its stem is silence" if info["absent"] else ""
         before, after = (f"{p:.2f}" if p is not None else "n/a" for p in (info["probability_before"], info["probability_after"]))
-        write(f"{name}: {source} p {before} -> {after}{note}")
+        write(f"{name}: taggers hear {source}: {before} in the mixture, {after} in the estimate "
+              f"({', '.join(info['taggers'])}){note}")
     if result["status"] == "done":
         written = ", ".join(str(path) for group in job.todo for path in group.values())
         write(f"{name}: {result['seconds']:.1f} s; wrote {written}")

@@ -55,7 +55,8 @@ def format_table(taggers: dict[str, list[dict]]) -> list[str]:
 
 
 def format_file(result: dict, segmented: bool) -> str:
-    lines = [f"{result['path']} ({result['duration']:.1f} s)"]
+    """A file's tables, headed by what they hold: every number is the probability its column's tagger gives a tag."""
+    lines = [f"{result['path']} ({result['duration']:.1f} s): each tagger's most probable tags"]
     for segment in result["segments"]:
         if segmented:
             lines.append(f"  {segment['start']:.1f}-{segment['end']:.1f} s")

@@ -92,6 +92,7 @@ def source_block(index: int, source: str, info: dict, media: dict[str, str]) -> 
         + "".join(f'<div class="warning">{escape(w)}</div>' for w in warnings)
         + table([("target tag probability, mixture", number(f"{key}.probability_before", info["probability_before"])),
                  ("target tag probability, estimate", number(f"{key}.probability_after", info["probability_after"])),
+                 ("heard by", escape(", ".join(info.get("taggers", [])) or "n/a")),
                  ("steps", str(len(info["history"]["loss"])))])
         + f'<div class="players">{players}</div>'
         + f'<img alt="spectrograms of mixture, estimate and rest ({escape(source)})" src="{escape(media["spectrograms"])}">'
