@@ -464,3 +464,9 @@ def test_the_printed_numbers_say_what_they_are_and_which_taggers_gave_them(song,
         line = (f"song.wav: taggers hear {source}: {info['probability_before']:.2f} in the mixture, "
                 f"{info['probability_after']:.2f} in the estimate ({', '.join(info['taggers'])})")
         assert line in out.splitlines()
+
+
+def test_a_bad_request_with_a_test_tagger_is_one_line_without_warnings(song, tmp_path, capsys, caplog):
+    with caplog.at_level("WARNING"):
+        assert main(["separate", str(song), "-s", "saxophone", "-o", str(tmp_path / "o"), *FAST]) == 1
+    assert capsys.readouterr().err.count("\n") == 1 and "untrained" not in caplog.text

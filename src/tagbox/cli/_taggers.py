@@ -27,10 +27,16 @@ def pretrained() -> list[str]:
 
 
 def check_taggers(tagger_ids: Iterable[str]) -> None:
-    """An unknown id is a one-line error suggesting the offered taggers; an untrained one a warning."""
+    """An unknown id is a one-line error suggesting the offered taggers."""
     for tagger_id in tagger_ids:
         if tagger_id not in TAGGERS:
             raise UnknownNameError.suggest("tagger", tagger_id, pretrained())
+
+
+def warn_untrained(tagger_ids: Iterable[str]) -> None:
+    """A warning per untrained test tagger, once the command line is known to be good (so a bad one
+    stays one error line)."""
+    for tagger_id in tagger_ids:
         if not TAGGERS[tagger_id].pretrained:
             logger.warning("%s is an untrained test tagger (random weights): its tags mean nothing", tagger_id)
 

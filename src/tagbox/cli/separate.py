@@ -11,7 +11,7 @@ from pathlib import Path
 from tagbox.batch import Input, Job, Manifest, check_writable, expand_inputs, plan_jobs, recorded_groups, run_batch, track_names
 from tagbox.batch.tasks import SeparateTask
 from tagbox.cli import _threads
-from tagbox.cli._taggers import check_expressible, check_taggers
+from tagbox.cli._taggers import check_expressible, check_taggers, warn_untrained
 from tagbox.config import PRESETS, SeparatorConfig, preset
 from tagbox.device import resolve_device
 from tagbox.errors import TagboxError
@@ -169,6 +169,7 @@ def run(args: argparse.Namespace) -> int:
     for item in inputs:
         if item.named:
             check_file(item.path)
+    warn_untrained(args.taggers or ())
     task = SeparateTask(args.preset, separator_options(args), tuple(args.sources), estimated_jointly(args),
                         args.encoding, args.clip_mode, args.force)
     folder = folder_name(args.preset, task.separator().name)

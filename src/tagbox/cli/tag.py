@@ -12,7 +12,7 @@ import sys
 from tagbox.batch import Job, expand_inputs, run_batch
 from tagbox.batch.tasks import TagTask
 from tagbox.cli import _threads
-from tagbox.cli._taggers import check_taggers, pretrained
+from tagbox.cli._taggers import check_taggers, pretrained, warn_untrained
 from tagbox.device import resolve_device
 from tagbox.errors import TagboxError
 from tagbox.taggers.ensemble import TaggerEnsemble
@@ -75,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
     check_taggers(tagger_ids)  # a typo fails before any weights or audio are loaded
     device = resolve_device(args.device)
     jobs = [Job(item.path) for item in expand_inputs(args.files)]
+    warn_untrained(tagger_ids)
     ensemble = TaggerEnsemble.load(tagger_ids, device=device)
     segmented = args.segments is not None
     results = []
