@@ -60,6 +60,8 @@ def test_inputs_named_alike_are_filed_under_their_folders(tmp_path):
     x, y, z = (Input(tmp_path / folder / name) for folder, name in (("x", "mixture.wav"), ("y", "mixture.flac"),
                                                                     ("z", "other.wav")))
     assert track_names([x, y, z], into(tmp_path / "out")) == {x.path: "x", y.path: "y", z.path: "other"}
+    beside = Input(tmp_path / "x" / "mixture.flac")  # one folder cannot tell these apart: names stay, plan_jobs refuses
+    assert track_names([x, beside], into(tmp_path / "out")) == {x.path: "mixture", beside.path: "mixture"}
 
 
 def test_an_earlier_batch_keeps_its_names_and_a_newcomer_is_filed_apart(tmp_path):

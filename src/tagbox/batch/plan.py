@@ -90,7 +90,9 @@ def track_names(inputs: Sequence[Input], outputs_of: Callable[[Input, str], Iter
     for item in inputs:
         for path in outputs_of(item, item.path.stem):
             users.setdefault((item.path.stem, os.path.dirname(_key(path))), set()).add(item.path.resolve())
-    crowded = {source for sources in users.values() if len(sources) > 1 for source in sources}
+    # Where folders tell them apart (not song.wav beside song.flac: plan_jobs refuses those).
+    crowded = {source for sources in users.values()
+               if len(sources) > 1 and len({s.parent.name for s in sources}) == len(sources) for source in sources}
 
     def name(item: Input) -> str:
         source, stem, parent = item.path.resolve(), item.path.stem, item.path.resolve().parent.name
