@@ -41,6 +41,6 @@ def local_ray():
     """A local Ray instance (2 CPUs, no dashboard) whose workers import this checkout with one thread."""
     ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'tagbox[ray]')")
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
-             runtime_env={"env_vars": {"PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}})
+             runtime_env={"env_vars": {"PYTHONPATH": str(REPO / "src"), "OMP_NUM_THREADS": "1"}})
     yield ray
     ray.shutdown()

@@ -158,7 +158,7 @@ def test_integer_encodings_refuse_unclipped_overs(tmp_path):
     "name, options, error, message",
     [
         ("x.flac", dict(encoding="float32"), AudioError, "FLAC stores integers"),
-        ("x.mp3", {}, AudioError, r"must end in \.wav or \.flac"),
+        ("x.aiff", {}, AudioError, r"must end in one of \.wav, \.flac, \.ogg, \.mp3"),
         ("x.wav", dict(encoding="int8"), UnknownNameError, "unknown encoding 'int8'"),
         ("x.wav", dict(clip="soft"), UnknownNameError, "unknown clip mode 'soft'"),
     ],
@@ -225,3 +225,25 @@ def test_failed_write_leaves_no_file_and_keeps_the_old_one(tmp_path, monkeypatch
         save_audio(tmp_path / "new.wav", tone(8000), 8000)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x.flac"]
+
+
+@pytest.mark.parametrize("subtype,container,expected", [
+    ("PCM_16", "WAV", "int16"), ("PCM_U8", "WAV", "int16"), ("PCM_24", "FLAC", "int24"), ("PCM_32", "WAV", "int24"),
+    ("DOUBLE", "WAV", "float32"), ("VORBIS", "OGG", "int16"),
+])
+@pytest.mark.parametrize("target", ["out.wav", "out.flac"])
+def test_matching_encoding_keeps_the_depth_a_container_can_hold(tmp_path, subtype, container, expected, target):
+    source = tmp_path / f"in.{container.lower()}"
+    sf.write(source, np.full(800, 0.25), 8000, subtype=subtype, format=container)
+    flac_float = expected == "float32" and target.endswith(".flac")
+    assert audio.matching_encoding(source, tmp_path / target) == ("int24" if flac_float else expected)
+
+
+@pytest.mark.parametrize("suffix,format", [(".ogg", "OGG"), (".mp3", "MP3")])
+def test_lossy_listening_copies(tmp_path, suffix, format):
+    if format not in sf.available_formats():
+        pytest.skip(f"this libsndfile cannot write {format}")
+    wav = 0.5 * np.sin(np.linspace(0, 2000, 44100, dtype=np.float32))[None]
+    path = save_audio(tmp_path / f"copy{suffix}", wav, 44100, clip="clamp")
+    assert sf.info(path).format == format and sf.info(path).frames >= 44100 * 0.99
+    assert path.stat().st_size < 44100 * 2 / 4  # well under 16-bit PCM

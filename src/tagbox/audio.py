@@ -97,8 +97,10 @@ def check_audio(wav: AudioLike, what: str = "audio", *, silent_ok: bool = False)
 
 # --------------------------------------------------------------------------- writing
 
-_FORMATS = {".wav": "WAV", ".flac": "FLAC"}
+_FORMATS = {".wav": "WAV", ".flac": "FLAC", ".ogg": "OGG", ".mp3": "MP3"}
 _SUBTYPES = {"int16": "PCM_16", "int24": "PCM_24", "float32": "FLOAT"}
+# Lossy containers store their codec's own samples, whatever the encoding asked for (listening copies).
+_LOSSY = {"OGG": "VORBIS", "MP3": "MPEG_LAYER_III"}
 
 
 def _rescale(wav: np.ndarray, peak: float) -> np.ndarray:
@@ -126,7 +128,8 @@ def save_audio(
     clip: str = "rescale",
     force: bool = False,
 ) -> Path:
-    """Write ``wav`` ``(channels, samples)`` to ``path`` (.wav or .flac) and return the path.
+    """Write ``wav`` ``(channels, samples)`` to ``path`` (.wav or .flac; .ogg or .mp3 for lossy
+    listening copies, which ignore ``encoding``) and return the path.
 
     ``clip`` says what happens to samples beyond ±1: ``rescale`` divides the whole signal by
     its peak, ``clamp`` clips them, ``none`` writes them as they are (only a float32 WAV can
@@ -168,7 +171,8 @@ def save_blocks(
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
-        with sf.SoundFile(tmp, "w", int(sr), channels, _SUBTYPES[encoding], format=container) as handle:
+        subtype = _LOSSY.get(container, _SUBTYPES[encoding])
+        with sf.SoundFile(tmp, "w", int(sr), channels, subtype, format=container) as handle:
             for block in blocks():
                 handle.write(_CLIP_MODES[clip](np.asarray(block, dtype=np.float32), peak).T)
         os.replace(tmp, path)
@@ -179,15 +183,29 @@ def save_blocks(
     return path
 
 
+def matching_encoding(source: str | os.PathLike, target: str | os.PathLike) -> str:
+    """The encoding that keeps ``source``'s sample depth in a file like ``target`` (.wav or .flac).
+
+    24- and 32-bit integers give int24; floats give float32, or int24 in FLAC (which stores
+    integers only); anything else (16 bits or fewer, lossy formats) gives int16.
+    """
+    subtype = sf.info(str(source)).subtype
+    if subtype in ("FLOAT", "DOUBLE"):
+        return "int24" if Path(target).suffix.lower() == ".flac" else "float32"
+    return "int24" if subtype in ("PCM_24", "PCM_32") else "int16"
+
+
 def _check_output(path: Path, encoding: str, clip: str, sr: int, force: bool) -> str:
     """The container for ``path``, once the options and the path are known to be writable."""
     container = _FORMATS.get(path.suffix.lower())
     if container is None:
-        raise AudioError(f"cannot write {path}: output must end in {' or '.join(_FORMATS)}")
+        raise AudioError(f"cannot write {path}: output must end in one of {', '.join(_FORMATS)}")
     if encoding not in _SUBTYPES:
         raise UnknownNameError(f"unknown encoding '{encoding}'; choose one of {', '.join(_SUBTYPES)}")
     if clip not in _CLIP_MODES:
         raise UnknownNameError(f"unknown clip mode '{clip}'; choose one of {', '.join(_CLIP_MODES)}")
+    if container not in sf.available_formats():
+        raise AudioError(f"cannot write {path}: this soundfile's libsndfile cannot write {container}")
     if container == "FLAC" and encoding == "float32":
         raise AudioError(f"cannot write {path}: FLAC stores integers only; use int16 or int24, or a .wav file")
     if int(sr) != sr or sr <= 0:

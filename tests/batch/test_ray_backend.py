@@ -37,11 +37,11 @@ class KilledOnce(SeparateTask):
 
     marker: str = ""
 
-    def _save(self, *args):
+    def _save(self, *args, **kwargs):
         if not Path(self.marker).exists():
             Path(self.marker).touch()
             os.kill(os.getpid(), signal.SIGKILL)
-        super()._save(*args)
+        super()._save(*args, **kwargs)
 
 
 def outputs(folder: Path) -> dict[str, np.ndarray]:
@@ -55,14 +55,14 @@ def test_ray_writes_what_a_local_run_writes_and_resumes(local_ray, songs, tmp_pa
     assert list(local) == list(remote) and len(local) == 6
     for name in local:
         np.testing.assert_allclose(local[name], remote[name], atol=1e-6)
-    manifest = tmp_path / "ray" / "nmf" / "manifest.json"
+    manifest = tmp_path / "ray" / "tagbox" / "manifest.json"
     assert json.loads(manifest.read_text())["settings"]["backend"] == "ray"
-    (tmp_path / "ray" / "nmf" / "s1" / "drums.wav").unlink()
-    (tmp_path / "ray" / "nmf" / "s1" / "no_drums.wav").unlink()
+    (tmp_path / "ray" / "tagbox" / "s1" / "drums.wav").unlink()
+    (tmp_path / "ray" / "tagbox" / "s1" / "no_drums.wav").unlink()
     assert main(["separate", str(songs), "-s", "drums", "-o", str(tmp_path / "ray"), *FAST, "--ray"]) == 0
     statuses = [entry["status"] for entry in json.loads(manifest.read_text())["files"]]
     assert statuses == ["skipped", "done", "skipped"]
-    np.testing.assert_allclose(sf.read(tmp_path / "ray" / "nmf" / "s1" / "drums.wav")[0], local["nmf/s1/drums.wav"], atol=1e-6)
+    np.testing.assert_allclose(sf.read(tmp_path / "ray" / "tagbox" / "s1" / "drums.wav")[0], local["tagbox/s1/drums.wav"], atol=1e-6)
 
 
 def test_a_task_killed_mid_file_is_retried(local_ray, songs, tmp_path):

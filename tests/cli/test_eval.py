@@ -169,3 +169,17 @@ def test_sdr_improvement_is_reported_beside_the_silence_anchor(dataset, tmp_path
     silence, mixture = (next(r for r in data["results"] if r["method"] == m) for m in ("silence", "mixture"))
     assert silence["sdr"] == 0.0 and silence["sdri"] == pytest.approx(-mixture["sdr"])
     assert mixture["sdri"] == 0.0
+
+
+def test_help_explains_every_method_and_the_fooling_check(capsys):
+    from tagbox.cli.eval import METHOD_NOTES
+    from tagbox.evaluation.fooling import FOOLING_LOG_ODDS, FOOLING_MAX_SI_SDRI_DB
+    from tagbox.evaluation.methods import METHODS
+
+    assert list(METHOD_NOTES) == list(METHODS)
+    with pytest.raises(SystemExit):
+        main(["eval", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert all(f"{name} ({METHOD_NOTES[name]})" in text for name in METHODS)
+    assert "fooling check" in text and "flags" in text
+    assert (FOOLING_LOG_ODDS, FOOLING_MAX_SI_SDRI_DB) == (1.0, 1.0)  # as the help says: odds e times, under 1 dB

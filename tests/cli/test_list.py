@@ -52,3 +52,30 @@ def test_human_size(size, text):
     from tagbox.cli.list import human_size
 
     assert human_size(size) == text
+
+
+def test_sources_show_which_taggers_can_name_each(capsys):
+    assert main(["list", "sources"]) == 0
+    out = capsys.readouterr().out
+    table, legend = out.split("\n\n")
+    rows = {line.split()[0]: line for line in table.splitlines()[1:]}
+    assert set(rows) >= {"vocals", "bass", "saxophone", "trumpet"}
+    assert "mtat-musicnn, mtat-fcn " in rows["vocals"] and "jamendo (instrument---voice)" in rows["vocals"]
+    assert "jamendo-musicnn, jamendo-fcn (added)" in rows["bass"] and "mtat (" not in rows["bass"]
+    assert rows["saxophone"].split()[1:] == ["none", "none"]
+    assert "debug-tiny" not in out
+    assert main(["list", "sources", "--kind", "tagger"]) == 1
+    assert capsys.readouterr().err.startswith("tagbox: error: --kind chooses among models")
+
+
+def test_the_default_taggers_listed_are_those_a_separation_steers_with():
+    """What ``tagbox list sources`` says the default ensemble steers each source with, against the ensemble itself."""
+    from tagbox.cli._taggers import default_taggers
+    from tagbox.config import DEFAULT_TAGGERS
+    from tagbox.sources import SOURCE_NAMES, source_tags
+    from tagbox.taggers.ensemble import TaggerEnsemble
+
+    ensemble = TaggerEnsemble.load(DEFAULT_TAGGERS)
+    for source in SOURCE_NAMES:
+        chosen = ensemble.naming(source, extend=True, warn=lambda message: None)
+        assert default_taggers(source) == tuple(t.id for t in chosen if source_tags(source, t.vocabulary)), source

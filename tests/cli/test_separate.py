@@ -1,7 +1,9 @@
+import itertools
 import json
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -32,26 +34,26 @@ def song(tmp_path):
 def test_separate_writes_target_and_residual(song, tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["separate", str(song), "-s", "drums", "-o", str(out), "--float32", *FAST]) == 0
-    target, sr = sf.read(out / "nmf" / "song" / "drums.wav", always_2d=True)
-    residual, _ = sf.read(out / "nmf" / "song" / "no_drums.wav", always_2d=True)
+    target, sr = sf.read(out / "tagbox" / "song" / "drums.wav", always_2d=True)
+    residual, _ = sf.read(out / "tagbox" / "song" / "no_drums.wav", always_2d=True)
     mixture, _ = sf.read(song, always_2d=True)
     assert sr == 22050 and target.shape == mixture.shape
     np.testing.assert_allclose(target + residual, mixture, atol=1e-5)
-    assert "drums p" in capsys.readouterr().out
+    assert "song.wav: taggers hear drums: " in capsys.readouterr().out
 
 
 def test_existing_outputs_are_skipped_unless_forced(song, tmp_path, capsys):
     out = tmp_path / "out"
     args = ["separate", str(song), "-s", "drums", "-o", str(out), *FAST]
     assert main(args) == 0
-    before = (out / "nmf" / "song" / "drums.wav").read_bytes()
+    before = (out / "tagbox" / "song" / "drums.wav").read_bytes()
     capsys.readouterr()
     assert main(args + ["--seed", "5"]) == 0
     assert "0 done, 1 skipped, 0 failed" in capsys.readouterr().out
-    assert (out / "nmf" / "song" / "drums.wav").read_bytes() == before
+    assert (out / "tagbox" / "song" / "drums.wav").read_bytes() == before
     assert main(args + ["--force", "--seed", "5"]) == 0
     assert "1 done, 0 skipped" in capsys.readouterr().out
-    assert (out / "nmf" / "song" / "drums.wav").read_bytes() != before
+    assert (out / "tagbox" / "song" / "drums.wav").read_bytes() != before
 
 
 @pytest.mark.parametrize(
@@ -186,7 +188,7 @@ def test_interrupt_leaves_no_partial_files(song, tmp_path, monkeypatch):
     monkeypatch.setattr(Separator, "stream_file", interrupted)
     assert main(["separate", str(song), "-s", "drums", "-o", str(tmp_path / "o"), *FAST]) == 130
     assert audio_files(tmp_path / "o") == []
-    manifest = json.loads((tmp_path / "o" / "nmf" / "manifest.json").read_text())
+    manifest = json.loads((tmp_path / "o" / "tagbox" / "manifest.json").read_text())
     assert manifest["interrupted"] and [entry["status"] for entry in manifest["files"]] == ["pending"]
 
 
@@ -212,7 +214,7 @@ def test_several_sources_are_estimated_together_and_the_rest_written(song, tmp_p
     out = tmp_path / "out"
     args = ["separate", str(song), "-s", "drums", "-s", "violin", "-o", str(out), "--float32", *FAST]
     assert main(args + ([flag] if flag else [])) == 0
-    folder = out / "nmf" / "song"
+    folder = out / "tagbox" / "song"
     assert sorted(p.name for p in folder.iterdir()) == ["drums.wav", "rest.wav", "violin.wav"]
     stems = [sf.read(folder / f"{name}.wav", always_2d=True)[0] for name in ("drums", "violin", "rest")]
     mixture, _ = sf.read(song, always_2d=True)
@@ -222,7 +224,7 @@ def test_several_sources_are_estimated_together_and_the_rest_written(song, tmp_p
 def test_separately_estimates_one_source_at_a_time(song, tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["separate", str(song), "-s", "drums", "-s", "violin", "--separately", "-o", str(out), *FAST]) == 0
-    names = sorted(p.name for p in (out / "nmf" / "song").iterdir())
+    names = sorted(p.name for p in (out / "tagbox" / "song").iterdir())
     assert names == ["drums.wav", "no_drums.wav", "no_violin.wav", "violin.wav"]
     with pytest.raises(SystemExit) as exit_:
         main(["separate", str(song), "-s", "drums", "--joint", "--separately", "-o", str(out), *FAST])
@@ -244,7 +246,7 @@ def test_long_files_are_written_as_the_library_separates_them(tmp_path):
     expected = Separator(taggers="debug-tiny", steps=2, components=4, segment=1.0, progress=False)
     expected = expected.separate_tensor(mixture, sample_rate=22050, source="drums")
     for stem, audio in (("drums", expected.target), ("no_drums", expected.residual)):
-        written, _ = sf.read(out / "nmf" / "long" / f"{stem}.wav", always_2d=True, dtype="float32")
+        written, _ = sf.read(out / "tagbox" / "long" / f"{stem}.wav", always_2d=True, dtype="float32")
         np.testing.assert_array_equal(written.T, audio.numpy())
     assert not list(out.rglob(".*"))  # no temporary files left
 
@@ -267,8 +269,8 @@ def test_a_folder_batch_goes_past_a_bad_file_and_records_everything(folder, tmp_
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(f"tagbox: error: {folder / 'broken.wav'}: cannot read")
     assert [p.relative_to(out).as_posix() for p in audio_files(out)] == [
-        "nmf/a/drums.wav", "nmf/a/no_drums.wav", "nmf/b/drums.wav", "nmf/b/no_drums.wav"]
-    manifest = json.loads((out / "nmf" / "manifest.json").read_text())
+        "tagbox/a/drums.wav", "tagbox/a/no_drums.wav", "tagbox/b/drums.wav", "tagbox/b/no_drums.wav"]
+    manifest = json.loads((out / "tagbox" / "manifest.json").read_text())
     a, broken, b = manifest["files"]
     assert [a["status"], broken["status"], b["status"]] == ["done", "failed", "done"]
     assert a["outputs"] == {"drums": "a/drums.wav", "no_drums": "a/no_drums.wav"}
@@ -282,7 +284,7 @@ def test_worker_processes_write_what_one_process_writes(folder, tmp_path):
     (folder / "broken.wav").unlink()
     for jobs in ("1", "2"):
         assert main(["separate", str(folder), "-s", "drums", "-o", str(tmp_path / jobs), "-q", "-j", jobs, *FAST]) == 0
-    one, two = (audio_files(tmp_path / jobs / "nmf") for jobs in ("1", "2"))
+    one, two = (audio_files(tmp_path / jobs / "tagbox") for jobs in ("1", "2"))
     assert [p.relative_to(tmp_path / "1") for p in one] == [p.relative_to(tmp_path / "2") for p in two]
     for first, second in zip(one, two):
         np.testing.assert_allclose(sf.read(first)[0], sf.read(second)[0], atol=1e-6)
@@ -308,7 +310,163 @@ def test_folder_field_keeps_same_named_tracks_apart(tmp_path):
         (tmp_path / "in" / sub).mkdir(parents=True)
         sf.write(tmp_path / "in" / sub / "song.wav", music(16000, 1.0).T.numpy(), 16000)
     args = ["separate", str(tmp_path / "in"), "-s", "drums", "-o", str(tmp_path / "o"), "-q", *FAST]
-    assert main(args) == 1
     assert main(args + ["--filename", "{folder}/{track}/{stem}.{ext}"]) == 0
-    assert (tmp_path / "o" / "nmf" / "x" / "song" / "drums.wav").is_file()
-    assert (tmp_path / "o" / "nmf" / "y" / "song" / "no_drums.wav").is_file()
+    assert (tmp_path / "o" / "tagbox" / "x" / "song" / "drums.wav").is_file()
+    assert (tmp_path / "o" / "tagbox" / "y" / "song" / "no_drums.wav").is_file()
+
+
+def songs_named_alike(tmp_path, *folders: str) -> list:
+    """``<folder>/mixture.wav`` for each folder, as multitrack datasets keep their songs; different audio each."""
+    paths = []
+    for seed, name in enumerate(folders):
+        (tmp_path / name).mkdir()
+        paths.append(write(tmp_path / name / "mixture.wav", music(16000, 1.0, seed=seed).T.numpy(), 16000))
+    return paths
+
+
+def test_files_named_alike_are_told_apart_by_their_folders(tmp_path):
+    first, second = songs_named_alike(tmp_path, "dev_001", "dev_002")
+    assert main(["separate", str(first), str(second), "-s", "drums", "-o", str(tmp_path / "o"), "-q", *FAST]) == 0
+    out = tmp_path / "o" / "tagbox"
+    assert [p.relative_to(out).as_posix() for p in audio_files(out)] == [
+        "dev_001/drums.wav", "dev_001/no_drums.wav", "dev_002/drums.wav", "dev_002/no_drums.wav"]
+
+
+def test_a_later_song_named_like_an_earlier_one_gets_its_own_folder(tmp_path, capsys):
+    first, second = songs_named_alike(tmp_path, "dev_001", "dev_002")
+    out = tmp_path / "o" / "tagbox"
+    assert main(["separate", str(first), "-s", "drums", "-s", "violin", "-o", str(tmp_path / "o"), "-q", *FAST]) == 0
+    earlier = {p: p.read_bytes() for p in audio_files(out)}
+    assert sorted(p.name for p in earlier) == ["drums.wav", "rest.wav", "violin.wav"]
+    assert main(["separate", str(second), "-s", "piano", "-o", str(tmp_path / "o"), "-q", *FAST]) == 0
+    assert sorted(p.relative_to(out).as_posix() for p in audio_files(out / "dev_002")) == [
+        "dev_002/no_piano.wav", "dev_002/piano.wav"]
+    assert {p: p.read_bytes() for p in audio_files(out / "mixture")} == earlier
+    # the first song resumes where it was written
+    assert main(["separate", str(first), "-s", "drums", "-s", "violin", "-o", str(tmp_path / "o"), *FAST]) == 0
+    assert "0 done, 1 skipped" in capsys.readouterr().out
+
+
+def test_force_replaces_a_group_whole_and_never_merges_two(song, tmp_path, capsys):
+    out = tmp_path / "o"
+    assert main(["separate", str(song), "-s", "drums", "-s", "violin", "-o", str(out), "-q", *FAST]) == 0
+    args = ["separate", str(song), "-s", "drums", "-s", "piano", "-o", str(out), "-q", *FAST]
+    assert main(args) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "-o" in err and "--filename" in err and "--force" in err
+    assert main(args + ["--force"]) == 0
+    assert sorted(p.name for p in audio_files(out / "tagbox" / "song")) == ["drums.wav", "piano.wav", "rest.wav"]
+
+
+def test_another_songs_outputs_are_refused_with_where_else_to_write(tmp_path, capsys):
+    first, second = songs_named_alike(tmp_path, "dev_001", "dev_002")
+    flat = ["-s", "drums", "-o", str(tmp_path / "o"), "--filename", "{stem}.{ext}", "-q", *FAST]
+    assert main(["separate", str(first), *flat]) == 0
+    before = (tmp_path / "o" / "tagbox" / "drums.wav").read_bytes()
+    assert main(["separate", str(second), *flat]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(first.resolve()) in err and "-o" in err and "--filename" in err
+    assert (tmp_path / "o" / "tagbox" / "drums.wav").read_bytes() == before
+
+
+def test_two_stems_written_to_one_file_are_refused(song, tmp_path, capsys):
+    assert main(["separate", str(song), "-s", "drums", "-o", str(tmp_path / "o"), "--filename", "{track}.{ext}",
+                 *FAST]) == 1
+    assert "{stem}" in capsys.readouterr().err
+    assert audio_files(tmp_path / "o") == []
+
+
+def test_batches_into_one_folder_add_up_in_the_manifest_and_the_report(tmp_path):
+    first, second = (write(tmp_path / f"{name}.wav", music(16000, 1.0, seed=seed).T.numpy(), 16000)
+                     for seed, name in enumerate(("first", "second")))
+    args = ["-s", "drums", "-o", str(tmp_path / "o"), "-q", *FAST]
+    assert main(["separate", str(first), *args]) == 0
+    assert main(["separate", str(second), *args]) == 0
+    assert main(["separate", str(first), *args, "--report"]) == 0  # all skipped
+    manifest = json.loads((tmp_path / "o" / "tagbox" / "manifest.json").read_text())
+    assert [(Path(f["input"]).name, f["status"], list(f["sources"])) for f in manifest["files"]] == [
+        ("first.wav", "skipped", ["drums"]), ("second.wav", "done", ["drums"])]
+    page = (tmp_path / "o" / "tagbox" / "report" / "index.html").read_text()
+    assert page.count("<audio") == 2 * 3  # mixture, estimate and rest of both files
+
+
+@pytest.mark.parametrize("extra,message", [
+    (["-s", "saxophone"], "no tagger can express 'saxophone': no vocabulary has a tag for it (see tagbox list sources)"),
+    (["-s", "drums", "-s", "trumpet"], "no tagger can express 'trumpet': no vocabulary has a tag for it (see tagbox "
+                                       "list sources)"),
+    (["-s", "bass", "--tagger", "mtat-musicnn"], "mtat-musicnn cannot express 'bass'; taggers that can: jamendo-fcn, "
+                                                  "jamendo-musicnn, jamendo-crnn"),
+])
+def test_a_source_no_chosen_tagger_can_express_is_refused_before_any_work(song, tmp_path, capsys, no_models, extra,
+                                                                           message):
+    assert main(["separate", str(song), "-o", str(tmp_path / "o"), *extra]) == 1
+    err = capsys.readouterr().err
+    assert err == f"tagbox: error: {message}\n"
+    assert not (tmp_path / "o").exists()
+
+
+def test_an_untrained_test_tagger_is_warned_about(song, tmp_path, caplog, capsys):
+    with caplog.at_level("WARNING"):
+        assert main(["separate", str(song), "-s", "drums", "-o", str(tmp_path / "o"), "-q", *FAST]) == 0
+    assert "debug-tiny is an untrained test tagger (random weights)" in caplog.text
+    assert main(["separate", str(song), "-s", "drums", "-o", str(tmp_path / "o"), "--tagger", "mtat-musicn"]) == 1
+    err = capsys.readouterr().err
+    assert "did you mean 'mtat-musicnn'" in err and "debug-tiny" not in err
+
+
+def option_help(text: str, flag: str) -> str:
+    """What ``--help`` says of ``flag``: its lines, without the flag and its choices."""
+    lines = text.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.strip().startswith(flag))
+    block = [lines[first]] + list(itertools.takewhile(lambda line: line.startswith(" " * 6), lines[first + 1:]))
+    return " ".join(word for word in " ".join(block).split() if word != flag and not word.startswith("{"))
+
+
+def test_the_output_options_of_separate_are_explained(capsys):
+    with pytest.raises(SystemExit):
+        main(["separate", "--help"])
+    text = capsys.readouterr().out
+    assert all(option_help(text, flag) for flag in ("--int24", "--float32", "--clip-mode"))
+    assert "beyond full scale" in option_help(text, "--clip-mode")
+
+
+@pytest.mark.parametrize("subtype,extra,written", [
+    ("PCM_24", [], "PCM_24"), ("PCM_16", [], "PCM_16"), ("FLOAT", [], "FLOAT"), ("FLOAT", ["--flac"], "PCM_24"),
+    ("PCM_24", ["--int16"], "PCM_16"), ("PCM_16", ["--float32"], "FLOAT"),
+])
+def test_stems_keep_the_inputs_sample_depth_unless_told(tmp_path, subtype, extra, written):
+    song = tmp_path / "song.wav"
+    sf.write(song, music(16000, 1.0).T.numpy(), 16000, subtype=subtype)
+    assert main(["separate", str(song), "-s", "drums", "-o", str(tmp_path / "o"), "-q", *extra, *FAST]) == 0
+    [drums, no_drums] = audio_files(tmp_path / "o")
+    assert sf.info(drums).subtype == sf.info(no_drums).subtype == written
+
+
+def test_the_default_output_folder_names_tagbox_and_the_preset_not_an_internal_space(song, tmp_path):
+    from tagbox.cli.separate import folder_name
+
+    assert main(["separate", str(song), "-s", "drums", "-o", str(tmp_path / "o"), "-q", *FAST]) == 0
+    assert (tmp_path / "o" / "tagbox" / "song" / "drums.wav").is_file()
+    assert (folder_name("default", "nmf"), folder_name("default", "mask")) == ("tagbox", "tagbox-mask")
+    assert (folder_name("faithful", "jukebox-5b"), folder_name("faithful", "compact")) == (
+        "tagbox-faithful", "tagbox-faithful-compact")
+
+
+def test_the_printed_numbers_say_what_they_are_and_which_taggers_gave_them(song, tmp_path, capsys):
+    fast = ["--tagger", "debug-tiny-jamendo", *FAST]
+    assert main(["separate", str(song), "-s", "drums", "-s", "bass", "-o", str(tmp_path / "o"), *fast]) == 0
+    out = capsys.readouterr().out
+    manifest = json.loads((tmp_path / "o" / "tagbox" / "manifest.json").read_text())
+    sources = manifest["files"][0]["sources"]
+    assert sources["drums"]["taggers"] == ["debug-tiny-jamendo", "debug-tiny"]  # both vocabularies name drums
+    assert sources["bass"]["taggers"] == ["debug-tiny-jamendo"]  # MTAT has no bass
+    for source, info in sources.items():
+        line = (f"song.wav: taggers hear {source}: {info['probability_before']:.2f} in the mixture, "
+                f"{info['probability_after']:.2f} in the estimate ({', '.join(info['taggers'])})")
+        assert line in out.splitlines()
+
+
+def test_a_bad_request_with_a_test_tagger_is_one_line_without_warnings(song, tmp_path, capsys, caplog):
+    with caplog.at_level("WARNING"):
+        assert main(["separate", str(song), "-s", "saxophone", "-o", str(tmp_path / "o"), *FAST]) == 1
+    assert capsys.readouterr().err.count("\n") == 1 and "untrained" not in caplog.text

@@ -32,7 +32,7 @@ def run_json(capsys, *args) -> list[dict]:
 def test_text_output_lists_the_top_tags(song, capsys):
     assert main(["tag", str(song), "--tagger", "debug-tiny", "--top", "3"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == f"{song} (2.5 s)"
+    assert lines[0] == f"{song} (2.5 s): each tagger's most probable tags"
     assert lines[1].strip() == "debug-tiny"
     assert len(lines) == 5
     assert all(line.rsplit(" ", 1)[0].strip() in vocabulary_tags("mtat") for line in lines[2:])
@@ -110,3 +110,15 @@ def test_a_bad_file_does_not_stop_the_batch(song, tmp_path, capsys):
     assert [result["path"] for result in json.loads(captured.out)] == [str(song)]
     assert f"tagbox: error: {garbage}: cannot read" in captured.err
     assert "1 done, 0 skipped, 1 failed" in captured.err
+
+
+def test_untrained_test_taggers_are_not_offered_and_warned_about(song, capsys, caplog):
+    with pytest.raises(SystemExit):
+        main(["tag", "--help"])
+    assert "debug-tiny" not in capsys.readouterr().out
+    assert main(["tag", str(song), "--tagger", "debug-tin"]) == 1
+    err = capsys.readouterr().err
+    assert "unknown tagger 'debug-tin'" in err and "debug-tiny" not in err and "mtat-musicnn" in err
+    with caplog.at_level("WARNING"):
+        assert main(["tag", str(song), "--tagger", "debug-tiny"]) == 0
+    assert "debug-tiny is an untrained test tagger (random weights): its tags mean nothing" in caplog.text

@@ -72,7 +72,7 @@ def test_a_registered_latents_flags_reach_the_cli(scale, tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["separate", str(song), "-s", "drums", "--latent", "scale", "--scale", "0.25", "--steps", "1", "--lr", "1e-9",
                  "--tagger", "debug-tiny", "--float32", "-o", str(out)]) == 0
-    target, _ = sf.read(out / "scale" / "song" / "drums.wav")
+    target, _ = sf.read(out / "tagbox-scale" / "song" / "drums.wav")
     np.testing.assert_allclose(target, 0.25 * music(16000, 1.0)[0].numpy(), atol=1e-4)
 
 

@@ -25,8 +25,8 @@ def batch(tmp_path_factory, synth_dev):
     args = ["separate", str(songs), "-s", "drums", "-o", str(out), "--tagger", "mtat-musicnn", "--steps", "6", "--runs", "1",
             "-q", "--report"]
     assert main(args) == 1  # the broken file fails, the others are separated and reported
-    manifest = out / "nmf" / "manifest.json"
-    return {"manifest": manifest, "results": json.loads(manifest.read_text()), "report": out / "nmf" / "report"}
+    manifest = out / "tagbox" / "manifest.json"
+    return {"manifest": manifest, "results": json.loads(manifest.read_text()), "report": out / "tagbox" / "report"}
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,10 @@
 import json
 import re
+from pathlib import Path
 
 import matplotlib.image
 import numpy as np
+import soundfile as sf
 
 from tagbox.cli import main
 from tagbox.report import write_report
@@ -67,3 +69,58 @@ def test_eval_report_is_kept_unless_forced(eval_run, capsys):
     assert capsys.readouterr().err.strip() == f"tagbox: error: {eval_run['report'] / 'index.html'} exists; use --force to overwrite it"
     assert main([*args, "--force"]) == 0
     assert capsys.readouterr().out.strip().endswith(f"report {eval_run['report'] / 'index.html'}")
+
+
+def fake_batch(folder: Path, seconds: float, rate: int = 44100) -> Path:
+    """A manifest of one separated stereo file of ``seconds`` (the stems are the mixture's halves), written without separating."""
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    mixture = (0.1 * rng.standard_normal((round(seconds * rate), 2))).astype(np.float32)
+    sf.write(folder / "song.wav", mixture, rate, subtype="FLOAT")
+    (folder / "song").mkdir()
+    for stem in ("drums", "no_drums"):
+        sf.write(folder / "song" / f"{stem}.wav", mixture / 2, rate, subtype="FLOAT")
+    history = {"segment": [0, 0], "run": [0, 0], "step": [0, 1], "loss": [1.0, 0.5], "probability": [0.2, 0.4]}
+    entry = {"input": str(folder / "song.wav"), "status": "done", "outputs": {"drums": "song/drums.wav",
+             "no_drums": "song/no_drums.wav"}, "groups": [["drums", "no_drums"]], "seconds": 1.0, "time": None,
+             "error": None, "sources": {"drums": {"probability_before": 0.2, "probability_after": 0.4, "absent": False,
+                                                  "warnings": [], "history": history}}}
+    manifest = {"format": "tagbox-manifest/1", "command": "separate", "settings": {}, "started": None, "finished": None,
+                "interrupted": False, "summary": None, "files": [entry]}
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    return folder / "manifest.json"
+
+
+def test_a_reports_memory_does_not_grow_with_the_files_length(tmp_path):
+    import tracemalloc
+
+    peaks = {}
+    for seconds in (20.0, 80.0):
+        manifest = fake_batch(tmp_path / f"{seconds:.0f}", seconds, rate=22050)
+        tracemalloc.start()
+        write_report(manifest, tmp_path / f"report-{seconds:.0f}")
+        peaks[seconds] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    longer = 60 * 22050 * 2 * 4  # bytes the longer file's extra minute holds as float32
+    # (the pictures' columns grow until they fill the picture's width: a few hundred kB)
+    assert peaks[80.0] - peaks[20.0] < longer / 4, peaks
+
+
+def test_the_page_plays_compressed_audio_unless_told(tmp_path, capsys):
+    manifest = fake_batch(tmp_path / "batch", seconds=3.0)
+    assert main(["report", str(manifest), "-o", str(tmp_path / "small")]) == 0
+    assert main(["report", str(manifest), "-o", str(tmp_path / "wav"), "--audio-format", "wav"]) == 0
+    played = {name: re.findall(r'<audio[^>]* src="([^"]+)"', (tmp_path / name / "index.html").read_text())
+              for name in ("small", "wav")}
+    assert len(played["small"]) == 3 and all(src.endswith(".ogg") for src in played["small"])
+    assert all(src.endswith(".wav") for src in played["wav"])
+    size = {name: sum((tmp_path / name / src).stat().st_size for src in played[name]) for name in played}
+    assert size["small"] < size["wav"] / 5
+    assert sf.info(tmp_path / "small" / played["small"][0]).format == "OGG"
+
+
+def test_the_page_names_the_taggers_behind_each_number(batch):
+    page = (batch["report"] / "index.html").read_text()
+    assert [info["taggers"] for entry in batch["results"]["files"] for info in entry.get("sources", {}).values()] == [
+        ["mtat-musicnn"]] * 2
+    assert page.count("<td>heard by</td><td>mtat-musicnn</td>") == 2

@@ -7,11 +7,11 @@ on a Ray cluster) and records each file in a manifest as it finishes.
 """
 
 from tagbox.batch.inputs import AUDIO_EXTENSIONS, Input, expand_inputs
-from tagbox.batch.manifest import Manifest, load_manifest
-from tagbox.batch.plan import Job, check_writable, plan_jobs
+from tagbox.batch.manifest import Manifest, load_manifest, recorded_groups
+from tagbox.batch.plan import Job, Recorded, check_writable, plan_jobs, track_names
 from tagbox.batch.runner import BACKENDS, Summary, run_batch
 
 __all__ = [
-    "AUDIO_EXTENSIONS", "BACKENDS", "Input", "Job", "Manifest", "Summary", "check_writable", "expand_inputs",
-    "load_manifest", "plan_jobs", "run_batch",
+    "AUDIO_EXTENSIONS", "BACKENDS", "Input", "Job", "Manifest", "Recorded", "Summary", "check_writable",
+    "expand_inputs", "load_manifest", "plan_jobs", "recorded_groups", "run_batch", "track_names",
 ]

@@ -15,7 +15,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from tagbox.audio import save_blocks
+from tagbox.audio import matching_encoding, save_blocks
 from tagbox.batch.plan import Group, Job
 from tagbox.errors import TagboxError
 from tagbox.inputs import check_file
@@ -38,11 +38,13 @@ def _finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def describe(result: SeparationResult) -> dict:
-    """What the manifest and the report keep of one source's separation (no audio)."""
+def describe(result: SeparationResult, taggers: Iterable[str]) -> dict:
+    """What the manifest and the report keep of one source's separation (no audio); ``taggers``
+    are those whose probabilities of the source's tags the numbers average."""
     return {
         "probability_before": _finite(result.probability_before),
         "probability_after": _finite(result.probability_after),
+        "taggers": list(taggers),
         "absent": result.absent,
         "warnings": list(result.warnings),
         "history": {key: [record[key] for record in result.history] for key in ("segment", "run", "step", "loss", "probability")},
@@ -62,13 +64,14 @@ def _report_step(step: Callable[[str], None], label: str, request: Request, reco
 
 @dataclass
 class SeparateTask:
-    """Separate ``sources`` from one file and write each output group atomically."""
+    """Separate ``sources`` from one file and write each output group atomically, in ``encoding``
+    (None: at the input's sample depth, :func:`tagbox.audio.matching_encoding`)."""
 
     preset: str
     options: dict = field(default_factory=dict)
     sources: tuple[str, ...] = ()
     joint: bool = False
-    encoding: str = "int16"
+    encoding: str | None = None
     clip: str = "rescale"
     force: bool = False
 
@@ -95,7 +98,7 @@ class SeparateTask:
             **config, "steps": {source.name: source.steps for source in requested.sources},
             "runs": {source: separator.request(list(self.sources) if self.joint else [source]).runs
                      for source in self.sources},
-            "lr": separator.lr, "encoding": self.encoding,
+            "lr": separator.lr, "encoding": self.encoding or "the input's",
         }
 
     def __call__(self, job: Job, step: Callable[[str], None] | None = None) -> dict:
@@ -103,6 +106,7 @@ class SeparateTask:
         separator = self.separator()
         sample_rate, channels = check_file(job.input)  # silent, non-finite or too short: this file fails alone
         sources = {}
+        encoding = self.encoding or matching_encoding(job.input, next(iter(job.outputs.values())))
         for group in job.todo:
             names = list(group)[:-1] if self.joint else list(group)[:1]
             request = separator.request(names)
@@ -116,16 +120,19 @@ class SeparateTask:
                     stream.close()
                 silent = [result.absent for result in results]
                 self._save(group, stem_makers(self.joint, list(group)), lambda: stream.blocks(job.input, silent),
-                           sample_rate, channels)
-            sources.update({result.source: describe(result) for result in results})
-        return {"status": "done", "sources": sources, "seconds": round(time.perf_counter() - start, 3), "error": None}
+                           sample_rate, channels, replaces=job.replaced(group), encoding=encoding)
+            sources.update({result.source: describe(result, separator.steered(result.source, names).targets)
+                            for result in results})
+        return {"status": "done", "sources": sources, "seconds": round(time.perf_counter() - start, 3), "error": None,
+                "encoding": encoding}
 
     def _save(self, paths: Group, makers: dict[str, StemMaker], blocks: Callable[[], Iterable[Block]],
-              sample_rate: int, channels: int) -> None:
+              sample_rate: int, channels: int, replaces: Iterable[Path] = (), encoding: str | None = None) -> None:
         """Write a group of stems as one, block by block: every file under a temporary name first, then renamed.
 
         An interruption or failure part-way removes what was written; a worker killed outright
-        can at worst leave a hidden temporary file, never a group with a missing stem.
+        can at worst leave a hidden temporary file, never a group with a missing stem. Once the
+        group is written, ``replaces`` (the rest of earlier groups it broke up) are removed.
         """
         staged: dict[Path, Path] = {}
         try:
@@ -136,7 +143,7 @@ class SeparateTask:
                 temporary = final.with_name(f".{final.stem}.{secrets.token_hex(4)}.partial{final.suffix}")
                 staged[final] = temporary
                 save_blocks(temporary, lambda make=make: (make(*block) for block in blocks()), sample_rate, channels,
-                            encoding=self.encoding, clip=self.clip)
+                            encoding=encoding or self.encoding, clip=self.clip)
             for final, temporary in staged.items():
                 os.replace(temporary, final)
         except BaseException:
@@ -144,6 +151,8 @@ class SeparateTask:
                 temporary.unlink(missing_ok=True)
                 final.unlink(missing_ok=True)
             raise
+        for path in replaces:
+            path.unlink(missing_ok=True)
 
 
 def stem_makers(joint: bool, group: list[str]) -> dict[str, StemMaker]:

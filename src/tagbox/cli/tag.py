@@ -12,11 +12,10 @@ import sys
 from tagbox.batch import Job, expand_inputs, run_batch
 from tagbox.batch.tasks import TagTask
 from tagbox.cli import _threads
+from tagbox.cli._taggers import check_taggers, pretrained, warn_untrained
 from tagbox.device import resolve_device
 from tagbox.errors import TagboxError
-from tagbox.taggers import TAGGERS
 from tagbox.taggers.ensemble import TaggerEnsemble
-from tagbox.taggers.registry import config
 from tagbox.threads import use_threads
 
 DEFAULT_TAGGER = "mtat-musicnn"
@@ -33,7 +32,7 @@ def register(subparsers) -> None:
     parser.add_argument("files", nargs="+", metavar="INPUT", help="audio files, folders (searched recursively) or glob patterns")
     parser.add_argument(
         "--tagger", dest="taggers", action="append", metavar="ID",
-        help=f"tagger to use, repeat for several side by side (default {DEFAULT_TAGGER}; one of {', '.join(TAGGERS)})",
+        help=f"tagger to use, repeat for several side by side (default {DEFAULT_TAGGER}; one of {', '.join(pretrained())})",
     )
     parser.add_argument("--top", type=int, default=5, metavar="N", help="tags to show per tagger (default 5)")
     parser.add_argument("--segments", type=float, metavar="SECONDS", help="tag each SECONDS-long segment separately")
@@ -56,7 +55,8 @@ def format_table(taggers: dict[str, list[dict]]) -> list[str]:
 
 
 def format_file(result: dict, segmented: bool) -> str:
-    lines = [f"{result['path']} ({result['duration']:.1f} s)"]
+    """A file's tables, headed by what they hold: every number is the probability its column's tagger gives a tag."""
+    lines = [f"{result['path']} ({result['duration']:.1f} s): each tagger's most probable tags"]
     for segment in result["segments"]:
         if segmented:
             lines.append(f"  {segment['start']:.1f}-{segment['end']:.1f} s")
@@ -72,10 +72,10 @@ def run(args: argparse.Namespace) -> int:
     if args.segments is not None and not args.segments > 0:
         raise TagboxError(f"--segments must be a positive number of seconds, got {args.segments}")
     tagger_ids = list(dict.fromkeys(args.taggers or [DEFAULT_TAGGER]))
-    for tagger_id in tagger_ids:  # a typo fails before any weights or audio are loaded
-        config(tagger_id)
+    check_taggers(tagger_ids)  # a typo fails before any weights or audio are loaded
     device = resolve_device(args.device)
     jobs = [Job(item.path) for item in expand_inputs(args.files)]
+    warn_untrained(tagger_ids)
     ensemble = TaggerEnsemble.load(tagger_ids, device=device)
     segmented = args.segments is not None
     results = []

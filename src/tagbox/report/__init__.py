@@ -1,9 +1,12 @@
 """A self-contained HTML report of a batch: listen to and look at what each separation did.
 
 :func:`write_report` reads a manifest (:mod:`tagbox.batch.manifest`) and writes one folder with
-``index.html``, the pictures, the audio the page plays (16-bit FLAC copies, so that the folder
-can be moved, zipped or served as it is) and ``results.json``, the numbers the page shows. The
-folder is derived output: writing a report again replaces it.
+``index.html``, the pictures, the audio the page plays (copies, so that the folder can be moved,
+zipped or served as it is: Ogg Vorbis by default, a tenth of 16-bit FLAC) and ``results.json``,
+the numbers the page shows. The folder is derived output: writing a report again replaces it.
+
+Files are handled one at a time and their audio in blocks (copies and spectrograms alike), so
+the memory a report takes does not grow with the number or the length of the files.
 """
 
 from __future__ import annotations
@@ -12,14 +15,20 @@ import json
 import re
 from pathlib import Path
 
-from tagbox.audio import load_audio, save_audio
+import soundfile as sf
+
+from tagbox.audio import audio_blocks, save_blocks
 from tagbox.batch.manifest import atomic_write_text, load_manifest
 from tagbox.batch.plan import check_writable
 from tagbox.errors import TagboxError
 from tagbox.report import figures
 from tagbox.report.page import render, render_eval, track_section
 
-__all__ = ["write_report", "write_eval_report", "find_manifest"]
+__all__ = ["AUDIO_FORMATS", "write_report", "write_eval_report", "find_manifest"]
+
+# What the page's players can play, smallest first; each is written where libsndfile can write it.
+AUDIO_FORMATS = tuple(name for name, container in (("ogg", "OGG"), ("mp3", "MP3"), ("flac", "FLAC"), ("wav", "WAV"))
+                      if container in sf.available_formats())
 
 
 def find_manifest(path: Path) -> Path:
@@ -48,10 +57,14 @@ def _stems(entry: dict, source: str) -> dict[str, str]:
     return {name: path for name, path in stems.items() if path}
 
 
-def write_report(manifest_path: Path, folder: Path, title: str | None = None) -> Path:
-    """Write the report of the batch recorded in ``manifest_path`` into ``folder``; return the page."""
+def write_report(manifest_path: Path, folder: Path, title: str | None = None, audio_format: str = "ogg") -> Path:
+    """Write the report of the batch recorded in ``manifest_path`` into ``folder``; return the page.
+
+    The page plays copies in ``audio_format`` (one of :data:`AUDIO_FORMATS`)."""
     manifest_path = Path(manifest_path)
     results = load_manifest(manifest_path)
+    if audio_format not in AUDIO_FORMATS:
+        raise TagboxError(f"cannot write {audio_format} audio here; choose one of {', '.join(AUDIO_FORMATS)}")
     check_writable(folder)
     base = manifest_path.parent
     names, tracks = [], []
@@ -62,23 +75,27 @@ def write_report(manifest_path: Path, folder: Path, title: str | None = None) ->
         if not entry.get("sources"):
             tracks.append(track_section(index, name, entry, None, {}))
             continue
-        mixture, rate = load_audio(entry["input"])
 
-        def copy(label: str, wav) -> str:
-            path = save_audio(media_dir / f"{label}.flac", wav, rate, encoding="int16", clip="clamp", force=True)
+        def copy(label: str, source: Path) -> str:
+            """A copy of the audio file ``source`` for the page to play, written block by block."""
+            info = sf.info(str(source))
+            path = save_blocks(media_dir / f"{label}.{audio_format}", lambda: (b for b, _ in audio_blocks(source, 10.0)),
+                               info.samplerate, info.channels, encoding="int16", clip="clamp", force=True)
             return path.relative_to(folder).as_posix()
 
+        mixture = figures.spectrum(Path(entry["input"]))
         media = {}
         for source, info in entry["sources"].items():
-            signals = {"mixture": mixture, **{kind: load_audio(base / path)[0] for kind, path in _stems(entry, source).items()}}
-            media[source] = {kind: copy(f"{_slug(source)}-{kind}", wav) for kind, wav in signals.items() if kind != "mixture"}
+            stems = {kind: base / path for kind, path in _stems(entry, source).items()}
+            media[source] = {kind: copy(f"{_slug(source)}-{kind}", path) for kind, path in stems.items()}
+            spectra = {"mixture": mixture, **{kind: figures.spectrum(path) for kind, path in stems.items()}}
             pictures = {
-                "spectrograms": figures.spectrograms(media_dir / f"{_slug(source)}-spectrograms.png", signals, rate),
+                "spectrograms": figures.spectrograms(media_dir / f"{_slug(source)}-spectrograms.png", spectra),
                 "curves": figures.curves(media_dir / f"{_slug(source)}-curves.png", info["history"],
                                          info["probability_before"], info["probability_after"]),
             }
             media[source].update({kind: path.relative_to(folder).as_posix() for kind, path in pictures.items()})
-        tracks.append(track_section(index, name, entry, copy("mixture", mixture), media))
+        tracks.append(track_section(index, name, entry, copy("mixture", Path(entry["input"])), media))
     atomic_write_text(folder / "results.json", json.dumps(results, indent=1) + "\n")
     page = folder / "index.html"
     atomic_write_text(page, render(title or f"tagbox {results['command']} report", results, names, tracks))

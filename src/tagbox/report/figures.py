@@ -1,12 +1,18 @@
 """The report's pictures: spectrograms on one colour scale, and the steering curves.
 
-Drawn with matplotlib's Agg backend into PNG files, so no display or browser is needed.
+Drawn with matplotlib's Agg backend into PNG files, so no display or browser is needed. A
+spectrogram is read from its file block by block and pooled to at most ``MAX_COLUMNS`` columns
+and ``MAX_ROWS`` rows (each the loudest of the bins it covers, about what a picture's pixels can
+show), so a picture of a long file takes as little memory as one of a short file.
 """
 
 from __future__ import annotations
 
+import itertools
+import math
 import os
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -15,33 +21,76 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import soundfile as sf  # noqa: E402
 import torch  # noqa: E402
 
 N_FFT = 2048
 HOP = 512
 DYNAMIC_RANGE_DB = 80.0
+MAX_COLUMNS = 800  # the picture is 720 pixels wide, a panel 176 high
+MAX_ROWS = 256
+BLOCK_SECONDS = 10.0
 
 
-def magnitude_db(wav: np.ndarray) -> np.ndarray:
-    """Magnitude STFT of the mono downmix in dB, ``(bins, frames)``."""
-    mono = torch.as_tensor(np.asarray(wav, dtype=np.float32)).reshape(-1, np.shape(wav)[-1]).mean(0)
+@dataclass
+class Spectrum:
+    """The dB magnitude of a file's mono downmix, ``(bins, columns)``, and what its axes span."""
+
+    db: np.ndarray
+    seconds: float
+    sample_rate: int
+
+
+def magnitude_db(mono: np.ndarray) -> np.ndarray:
+    """Magnitude STFT of a mono signal in dB, ``(bins, frames)``: one frame per ``HOP`` samples, no padding."""
     window = torch.hann_window(N_FFT)
-    spec = torch.stft(mono, N_FFT, HOP, window=window, return_complex=True, center=True, pad_mode="constant")
+    spec = torch.stft(torch.as_tensor(mono), N_FFT, HOP, window=window, return_complex=True, center=False)
     return (20 * torch.log10(spec.abs().clamp_min(1e-7))).numpy()
 
 
-def spectrograms(path: Path, signals: dict[str, np.ndarray], sample_rate: int) -> Path:
-    """One panel per signal, all on the mixture's colour scale, so what moved where is visible.
+def spectrum(path: Path) -> Spectrum:
+    """The spectrogram of the audio file at ``path``, read ``BLOCK_SECONDS`` at a time.
 
-    The scale runs from the loudest bin of all signals down ``DYNAMIC_RANGE_DB``.
+    Frames are those of an STFT centred on every ``HOP``-th sample (zeros beyond the ends);
+    runs of consecutive frames and bins are pooled by their maximum into at most ``MAX_COLUMNS``
+    columns and ``MAX_ROWS`` rows.
     """
-    spectra = {name: magnitude_db(wav) for name, wav in signals.items()}
-    top = max(float(s.max()) for s in spectra.values())
-    seconds = np.shape(next(iter(signals.values())))[-1] / sample_rate
+    info = sf.info(str(path))
+    factor = max(1, math.ceil((info.frames // HOP + 1) / MAX_COLUMNS))
+    rows = max(1, math.ceil((N_FFT // 2 + 1) / MAX_ROWS))
+    columns: list[np.ndarray] = []
+    pending = np.zeros((N_FFT // 2 + 1, 0), dtype=np.float32)
+    carried = np.zeros(N_FFT // 2, dtype=np.float32)  # the start's padding, then what the next frame needs
+
+    def pool(frames: np.ndarray, last: bool = False) -> np.ndarray:
+        whole = frames.shape[1] if last else frames.shape[1] // factor * factor
+        if whole:
+            runs = np.stack([frames[:, i: i + factor].max(1) for i in range(0, whole, factor)], axis=1)
+            columns.append(np.stack([runs[i: i + rows].max(0) for i in range(0, runs.shape[0], rows)]))
+        return frames[:, whole:]
+
+    blocks = sf.blocks(str(path), blocksize=max(N_FFT, round(BLOCK_SECONDS * info.samplerate)), dtype="float32",
+                       always_2d=True)
+    for block in itertools.chain(blocks, [np.zeros((N_FFT // 2, 1), dtype=np.float32)]):  # the end's padding last
+        mono = np.concatenate([carried, block.mean(1)])
+        count = (mono.shape[0] - N_FFT) // HOP + 1 if mono.shape[0] >= N_FFT else 0
+        if count:
+            pending = pool(np.concatenate([pending, magnitude_db(mono[: (count - 1) * HOP + N_FFT])], axis=1))
+        carried = mono[count * HOP:]
+    pool(pending, last=True)
+    return Spectrum(np.concatenate(columns, axis=1), info.frames / info.samplerate, info.samplerate)
+
+
+def spectrograms(path: Path, spectra: dict[str, Spectrum]) -> Path:
+    """One panel per spectrum, all on one colour scale, so what moved where is visible.
+
+    The scale runs from the loudest bin of all spectra down ``DYNAMIC_RANGE_DB``.
+    """
+    top = max(float(s.db.max()) for s in spectra.values())
     figure, axes = plt.subplots(len(spectra), 1, figsize=(9, 2.2 * len(spectra)), sharex=True, squeeze=False)
-    for axis, (name, spectrum) in zip(axes[:, 0], spectra.items()):
-        image = axis.imshow(spectrum, origin="lower", aspect="auto", cmap="magma", vmin=top - DYNAMIC_RANGE_DB, vmax=top,
-                            extent=(0, seconds, 0, sample_rate / 2000), interpolation="nearest")
+    for axis, (name, spec) in zip(axes[:, 0], spectra.items()):
+        image = axis.imshow(spec.db, origin="lower", aspect="auto", cmap="magma", vmin=top - DYNAMIC_RANGE_DB, vmax=top,
+                            extent=(0, spec.seconds, 0, spec.sample_rate / 2000), interpolation="nearest")
         axis.set_ylabel("kHz")
         axis.set_title(name, loc="left", fontsize=10)
     axes[-1, 0].set_xlabel("seconds")

@@ -92,6 +92,7 @@ def source_block(index: int, source: str, info: dict, media: dict[str, str]) -> 
         + "".join(f'<div class="warning">{escape(w)}</div>' for w in warnings)
         + table([("target tag probability, mixture", number(f"{key}.probability_before", info["probability_before"])),
                  ("target tag probability, estimate", number(f"{key}.probability_after", info["probability_after"])),
+                 ("heard by", escape(", ".join(info.get("taggers", [])) or "n/a")),
                  ("steps", str(len(info["history"]["loss"])))])
         + f'<div class="players">{players}</div>'
         + f'<img alt="spectrograms of mixture, estimate and rest ({escape(source)})" src="{escape(media["spectrograms"])}">'
@@ -114,7 +115,7 @@ def track_section(index: int, name: str, entry: dict, mixture: str | None, media
 
 def render(title: str, results: dict, names: list[str], tracks: list[str]) -> str:
     summary = results.get("summary") or {}
-    line = (f"{summary.get('done', 0)} done, {summary.get('skipped', 0)} skipped, {summary.get('failed', 0)} failed"
+    line = (f"last batch: {summary.get('done', 0)} done, {summary.get('skipped', 0)} skipped, {summary.get('failed', 0)} failed"
             f" in {number('summary.seconds', summary.get('seconds'), 1)} s" if summary else "batch not finished")
     if results.get("interrupted"):
         line += " (interrupted)"
