@@ -121,8 +121,8 @@ class SeparateTask:
                 silent = [result.absent for result in results]
                 self._save(group, stem_makers(self.joint, list(group)), lambda: stream.blocks(job.input, silent),
                            sample_rate, channels, replaces=job.replaced(group), encoding=encoding)
-            sources.update({result.source: describe(result, separator.steered(result.source, names).targets)
-                            for result in results})
+            sources.update({result.source: describe(result, profile.steered.targets)
+                            for result, profile in zip(results, request.sources)})
         return {"status": "done", "sources": sources, "seconds": round(time.perf_counter() - start, 3), "error": None,
                 "encoding": encoding}
 
