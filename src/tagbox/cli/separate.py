@@ -150,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
     for name in [*args.sources, *(args.exclude or [])]:
         canonical_name(name)  # an unknown name fails before any weights are loaded
     check_taggers(args.taggers or ())
-    check_expressible(args.sources, args.taggers or preset(args.preset).taggers)
+    check_expressible(args.sources, args.taggers or preset(args.preset).steering.taggers)
     if args.jobs < 1:
         raise TagboxError(f"-j must be at least 1, got {args.jobs}")
     resolve_device(args.device)  # the cheapest check first: before reading any file
