@@ -28,8 +28,9 @@ class MixtureRun:
     """What steering one mixture gives besides the audio: what the results are packaged from."""
 
     steered: list[Steered]
-    warnings: list[str]
-    history: list[dict] = field(default_factory=list)
+    warnings: list[str]  # about every source
+    source_warnings: dict[str, list[str]] = field(default_factory=dict)  # about one source each
+    history: list[dict] = field(default_factory=list)  # every step: segment, run, step, loss, probabilities
     heard: RegionTags = field(default_factory=RegionTags)
     after: list[RegionTags] = field(default_factory=list)
     seconds: float = 0.0
@@ -41,8 +42,13 @@ class MixtureRun:
         self, index: int, sample_rate: int, absent_threshold: float, mixture: torch.Tensor | None = None,
         target: torch.Tensor | None = None,
     ) -> SeparationResult:
-        """Source ``index``'s result (with audio when ``mixture`` and ``target`` are given)."""
-        return packaged(mixture, sample_rate, target, self.steered[index], self.history, self.warnings, self.seconds,
+        """Source ``index``'s result (with audio when ``mixture`` and ``target`` are given): its own
+        steps and warnings only."""
+        name = self.steered[index].source
+        history = [{"segment": record["segment"], "run": record["run"], "step": record["step"], "loss": record["loss"],
+                    "probability": record["probabilities"][name]} for record in self.history if name in record["probabilities"]]
+        warnings = [*self.warnings, *self.source_warnings.get(name, [])]
+        return packaged(mixture, sample_rate, target, self.steered[index], history, warnings, self.seconds,
                         before=self.heard.mean(), after=self.after[index].mean(), absent_threshold=absent_threshold)
 
 

@@ -166,7 +166,8 @@ class Separator:
         on each segment, cross-faded (:func:`tagbox.run.run_segments`); finished regions go to ``sink``."""
         request = self.request(names)
         pipeline = build(self.config, request, rate)
-        run = MixtureRun([source.steered for source in request.sources], warnings=self._warnings(request, samples / rate))
+        common, own = self._warnings(request, samples / rate)
+        run = MixtureRun([source.steered for source in request.sources], warnings=common, source_warnings=own)
         output = self.config.output
         progress = Progress(seconds=samples / rate, segments=segment_count(samples, rate, output.segment, output.overlap),
                             label="+".join(names), enabled=self.progress, callback=on_step or self.callback)
@@ -177,15 +178,20 @@ class Separator:
         run.history = progress.history
         return run
 
-    def _warnings(self, request: Request, seconds: float) -> list[str]:
-        """What the user should know before trusting this request's results (each logged once)."""
-        used = {tagger_id for source in request.sources for tagger_id in source.steered.targets}
-        messages = [self.ensemble.short_audio_warning(seconds, used),
-                    self.space.crowding_warning(self.config.latent_options, len(request.sources)),
-                    *(weak_recognition_warning(list(source.steered.targets), source.name) for source in request.sources)]
-        for message in filter(None, messages):
-            self._warn_once(message)
-        return [message for message in messages if message]
+    def _warnings(self, request: Request, seconds: float) -> tuple[list[str], dict[str, list[str]]]:
+        """What the user should know before trusting this request's results: about every source,
+        and about each (each logged once)."""
+        note = self.ensemble.short_audio_note(seconds, {t for source in request.sources for t in source.steered.targets})
+        if note and note not in self._warned:
+            self._warned.add(note)
+            logger.debug(note)
+        common = [self.space.crowding_warning(self.config.latent_options, len(request.sources))]
+        own = {source.name: [weak_recognition_warning(list(source.steered.targets), source.name)]
+               for source in request.sources}
+        for message in [*common, *(message for messages in own.values() for message in messages)]:
+            if message:
+                self._warn_once(message)
+        return [m for m in common if m], {name: [m for m in messages if m] for name, messages in own.items()}
 
     def _warn_once(self, message: str) -> None:
         """Log a warning the first time this separator meets it (results still carry every one)."""

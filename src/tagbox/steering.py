@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -104,8 +105,9 @@ def steering_loss(
     steered: list[Steered],
     rng: torch.Generator,
     rest: torch.Tensor | None = None,
-) -> tuple[torch.Tensor, float]:
-    """Objective averaged over sources, taggers and views; and the mean target probability.
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """Objective averaged over sources, taggers and views; and each source's target probability
+    (the mean over its taggers and views).
 
     ``estimates`` is ``(sources, views, samples)`` at ``rate``; every tagger hears all of them in
     one batch, with ``rest (views, samples)`` if given, whose sources' tag probabilities count
@@ -117,34 +119,35 @@ def steering_loss(
         batch = torch.cat([batch, rest])
     audio = ensemble.to_tagger_rate(batch, rate)
     able = {tagger_id for s in steered for tagger_id in s.targets}
-    losses, probabilities = [], []
+    losses, probabilities = [], {source.source: [] for source in steered}
     for tagger, heard in ensemble.judge(audio, able, rng):
         probs = heard.reshape(-1, n_views, heard.shape[-1])
         for source_probs, source in zip(probs, steered):
             target = source.targets.get(tagger.id)
             if target is not None:
                 losses.append(target.loss(source_probs).mean())
-                probabilities.append(target.probability(source_probs).mean().item())
+                probabilities[source.source].append(target.probability(source_probs).mean().item())
         if rest is not None:
             in_rest = torch.stack([
                 s.targets[tagger.id].probability(probs[-1]) for s in steered if tagger.id in s.targets
             ])
             losses.append(F.binary_cross_entropy(in_rest, torch.zeros_like(in_rest)))
-    return torch.stack(losses).mean(), float(np.mean(probabilities))
+    return torch.stack(losses).mean(), {name: float(np.mean(values)) for name, values in probabilities.items()}
 
 
 def steer(
     space: LatentSpace,
-    loss: Callable[[int, torch.Tensor, torch.Tensor | None], tuple[torch.Tensor, float]],
+    loss: Callable[[int, torch.Tensor, torch.Tensor | None], tuple[torch.Tensor, Any]],
     *,
     steps: int,
     lr: float,
     average: int = 0,
     judge_rest: bool = False,
-    on_step: Callable[[int, float, float], None] | None = None,
+    on_step: Callable[[int, float, Any], None] | None = None,
 ) -> None:
     """Run ``steps`` Adam steps on ``space``'s trainable parameters, minimising
-    ``loss(step, estimates, rest)``; ``on_step(step, loss, probability)`` follows each step.
+    ``loss(step, estimates, rest)``, which returns the loss and what it heard (passed on);
+    ``on_step(step, loss, heard)`` follows each step.
 
     With ``average`` the space ends at the mean of its parameters over the last ``average``
     steps (at most ``steps``) instead of the last step's, which smooths out the noise of random
@@ -158,14 +161,14 @@ def steer(
         optimiser.zero_grad(set_to_none=True)
         estimates = space.estimates()
         rest = space.reference - estimates.sum(0) if judge_rest else None
-        value, probability = loss(step, estimates, rest)
+        value, heard = loss(step, estimates, rest)
         value.backward()
         optimiser.step()
         if step >= steps - average:
             for total, parameter in zip(averaged, parameters):
                 total += parameter.detach()
         if on_step is not None:
-            on_step(step, value.item(), probability)
+            on_step(step, value.item(), heard)
     if average:
         with torch.no_grad():
             for parameter, total in zip(parameters, averaged):

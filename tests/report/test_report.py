@@ -124,3 +124,24 @@ def test_the_page_names_the_taggers_behind_each_number(batch):
     assert [info["taggers"] for entry in batch["results"]["files"] for info in entry.get("sources", {}).values()] == [
         ["mtat-musicnn"]] * 2
     assert page.count("<td>heard by</td><td>mtat-musicnn</td>") == 2
+
+
+def test_each_source_of_a_joint_request_shows_its_own_steps_warnings_and_rest(batch, tmp_path):
+    """A joint request: drums took steps, piano none; the rest is what both leave."""
+    entry = json.loads(json.dumps(batch["results"]["files"][1]))
+    base = batch["manifest"].parent
+    drums = entry["sources"]["drums"]
+    entry["outputs"] = {"drums": entry["outputs"]["drums"], "piano": entry["outputs"]["drums"],
+                        "rest": entry["outputs"]["no_drums"]}
+    entry["sources"] = {"drums": drums, "piano": dict(drums, warnings=["piano is weak"],
+                                                      history={key: [] for key in drums["history"]})}
+    (tmp_path / "manifest.json").write_text(json.dumps(dict(batch["results"], files=[entry])))
+    for path in entry["outputs"].values():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_bytes((base / path).read_bytes())
+    page = write_report(tmp_path / "manifest.json", tmp_path / "r").read_text()
+    drums_part, piano_part = page.split("<h3>piano</h3>")
+    assert "curves.png" in drums_part and "took no steering step" not in drums_part
+    assert "took no steering step" in piano_part and "curves.png" not in piano_part
+    assert "piano is weak" in piano_part and "piano is weak" not in drums_part
+    assert page.count("rest (the mixture minus every requested source)") == 2

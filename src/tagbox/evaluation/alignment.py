@@ -91,7 +91,7 @@ def check_alignment(
     results = []
     for start, count in steps.items():
         probabilities: list[float] = []
-        tools = Tools(separator.ensemble, on_step=lambda record: probabilities.append(record["probability"]))
+        tools = Tools(separator.ensemble, on_step=lambda record: probabilities.append(record["probabilities"][source]))
         segment = start_pipeline.run(mono[None], 0, tools=tools)
         space = segment.runs[0].latent
         start_at(space, oracle_components(space, references, names.index(source)) if start == "oracle" else None)

@@ -80,10 +80,10 @@ class Refine:
         for number, run in enumerate(segment.runs):
             loss = StepLoss(tools, segment, torch.Generator(device="cpu").manual_seed(run.seed + segment.index))
 
-            def on_step(step: int, value: float, probability: float, number: int = number) -> None:
+            def on_step(step: int, value: float, heard: dict[str, float], number: int = number) -> None:
                 if tools.on_step is not None:
                     tools.on_step({"segment": segment.index, "run": number, "step": step, "loss": value,
-                                   "probability": probability})
+                                   "probabilities": heard})
 
             steer(run.latent, loss, steps=max(source.steps for source in segment.sources), lr=self.lr,
                   average=self.average, judge_rest=self.judge_rest, on_step=on_step)
@@ -98,7 +98,8 @@ class StepLoss:
     segment: Segment
     rng: torch.Generator
 
-    def __call__(self, step: int, estimates: torch.Tensor, rest: torch.Tensor | None) -> tuple[torch.Tensor, float]:
+    def __call__(self, step: int, estimates: torch.Tensor,
+                 rest: torch.Tensor | None) -> tuple[torch.Tensor, dict[str, float]]:
         active = [index for index, source in enumerate(self.segment.sources) if step < source.steps]
         return steering_loss(self.tools.ensemble, estimates[active], self.segment.rate,
                              [self.segment.sources[index].steered for index in active], self.rng, rest)

@@ -89,11 +89,10 @@ def write_report(manifest_path: Path, folder: Path, title: str | None = None, au
             stems = {kind: base / path for kind, path in _stems(entry, source).items()}
             media[source] = {kind: copy(f"{_slug(source)}-{kind}", path) for kind, path in stems.items()}
             spectra = {"mixture": mixture, **{kind: figures.spectrum(path) for kind, path in stems.items()}}
-            pictures = {
-                "spectrograms": figures.spectrograms(media_dir / f"{_slug(source)}-spectrograms.png", spectra),
-                "curves": figures.curves(media_dir / f"{_slug(source)}-curves.png", info["history"],
-                                         info["probability_before"], info["probability_after"]),
-            }
+            pictures = {"spectrograms": figures.spectrograms(media_dir / f"{_slug(source)}-spectrograms.png", spectra)}
+            if info["history"]["loss"]:  # a source returned as labelled took no step: nothing to plot
+                pictures["curves"] = figures.curves(media_dir / f"{_slug(source)}-curves.png", info["history"],
+                                                    info["probability_before"], info["probability_after"])
             media[source].update({kind: path.relative_to(folder).as_posix() for kind, path in pictures.items()})
         tracks.append(track_section(index, name, entry, copy("mixture", Path(entry["input"])), media))
     atomic_write_text(folder / "results.json", json.dumps(results, indent=1) + "\n")

@@ -79,24 +79,30 @@ def player(label: str, src: str) -> str:
     return f'<span>{escape(label)}</span><audio controls preload="auto" src="{escape(src)}"></audio>'
 
 
-def source_block(index: int, source: str, info: dict, media: dict[str, str]) -> str:
-    """Players, numbers, warnings and pictures of one source of one track."""
+def source_block(index: int, source: str, info: dict, media: dict[str, str], joint: bool) -> str:
+    """Players, numbers, warnings and pictures of one source of one track; with ``joint`` the rest
+    is what every source requested together leaves, else what this one leaves."""
+    rest = "rest (the mixture minus every requested source)" if joint else f"no_{source} (the mixture minus the estimate)"
     key = f"files.{index}.sources.{source}"
     warnings = list(info["warnings"])
     if info["absent"]:
         warnings.insert(0, f"'{source}' counted as absent: the estimate is silence")
     players = "".join(player(label, media[name]) for name, label in
-                      (("estimate", f"estimate ({source})"), ("rest", "rest"), ("true", f"true {source}")) if name in media)
+                      (("estimate", f"estimate ({source})"), ("rest", rest), ("true", f"true {source}")) if name in media)
+    steps = len(info["history"]["loss"])
+    curves = (f'<img alt="target tag probability and loss over the steps ({escape(source)})" src="{escape(media["curves"])}">'
+              if "curves" in media else f'<p class="note">{escape(source)} took no steering step: its estimate is the '
+              f'labelled start, heard once by the taggers (above).</p>')
     return (
         f'<h3>{escape(source)}</h3>'
         + "".join(f'<div class="warning">{escape(w)}</div>' for w in warnings)
         + table([("target tag probability, mixture", number(f"{key}.probability_before", info["probability_before"])),
                  ("target tag probability, estimate", number(f"{key}.probability_after", info["probability_after"])),
                  ("heard by", escape(", ".join(info.get("taggers", [])) or "n/a")),
-                 ("steps", str(len(info["history"]["loss"])))])
+                 ("steps", str(steps))])
         + f'<div class="players">{players}</div>'
         + f'<img alt="spectrograms of mixture, estimate and rest ({escape(source)})" src="{escape(media["spectrograms"])}">'
-        + f'<img alt="target tag probability and loss over the steps ({escape(source)})" src="{escape(media["curves"])}">'
+        + curves
     )
 
 
@@ -108,7 +114,8 @@ def track_section(index: int, name: str, entry: dict, mixture: str | None, media
         parts.append(f'<div class="players">{player("mixture", mixture)}</div>')
     if entry.get("error"):
         parts.append(f'<p class="failed">{escape(entry["error"])}</p>')
-    parts += [source_block(index, source, info, media[source]) for source, info in entry.get("sources", {}).items()
+    joint = "rest" in entry.get("outputs", {})
+    parts += [source_block(index, source, info, media[source], joint) for source, info in entry.get("sources", {}).items()
               if source in media]
     return "".join(parts) + "</section>"
 

@@ -124,8 +124,9 @@ class TaggerEnsemble:
             return None
         return self.probabilities(mono, rate, tagger_ids)
 
-    def short_audio_warning(self, seconds: float, tagger_ids: Iterable[str]) -> str | None:
-        """What happens to audio shorter than the longest window of ``tagger_ids``, if it is."""
+    def short_audio_note(self, seconds: float, tagger_ids: Iterable[str]) -> str | None:
+        """What happens to audio shorter than the longest window of ``tagger_ids``, if it is: the
+        normal case for FCN's 29 s window, worth a debug line, not a warning."""
         used = set(tagger_ids)
         window = max(t.input_length for t in self.taggers if t.id in used) / SAMPLE_RATE
         if self.windows is None or seconds >= window:
