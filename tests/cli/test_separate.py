@@ -470,3 +470,13 @@ def test_a_bad_request_with_a_test_tagger_is_one_line_without_warnings(song, tmp
     with caplog.at_level("WARNING"):
         assert main(["separate", str(song), "-s", "saxophone", "-o", str(tmp_path / "o"), *FAST]) == 1
     assert capsys.readouterr().err.count("\n") == 1 and "untrained" not in caplog.text
+
+
+def test_the_help_lists_the_choices_of_the_config_flags(capsys):
+    with pytest.raises(SystemExit):
+        main(["separate", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for choices in ("nmf (gains", "vqvae (a generator", "mask (a free mask", "reference (every tag", "focused (only",
+                    "tagged (from what", "flat (init_gain)", "frozen (the generator", "compact (bundled)",
+                    "fragment_prior, share, register_prior, range_floor", "--not", "only with --objective focused"):
+        assert choices in text, choices

@@ -20,9 +20,12 @@ from tagbox.settings import choice, flag, int_list
 class VQVAEOptions(LatentOptions):
     """Which generator, which of its levels, how its codebook behaves and how its audio is used."""
 
-    generator: str = field(default="compact", metadata=flag("--generator", "generator id"))
+    generator: str = field(default="compact", metadata=flag(
+        "--generator", "generator id: compact (bundled) or jukebox-5b (`tagbox download jukebox-5b`)"))
     level: int = field(default=0, metadata=flag("--level", "generator level to steer, 0 the finest", type=int))
-    codebook: str = field(default="frozen", metadata=flag("--codebook", "codebook policy"))
+    codebook: str = field(default="frozen", metadata=flag(
+        "--codebook", "codebook policy: frozen (the generator's own) or reference (re-initialised from the song and "
+        "updated as it is steered, as TagBox does)"))
     fft_sizes: tuple[int, ...] = field(
         default=(2048, 1024, 512), metadata=flag("--fft-sizes", "mask FFT sizes, e.g. 2048,1024,512", type=int_list))
     mask: bool = field(default=True, metadata=flag(
