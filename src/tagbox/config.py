@@ -25,8 +25,10 @@ from tagbox.settings import flag as _flag
 from tagbox.sources import SOURCE_NAMES, canonical_name, refine_steps
 
 DEFAULT_TAGGERS = ("mtat-musicnn", "mtat-fcn")
-# Stages of the default pipeline a config may leave out (tagbox.pipeline.build names them).
+# Stages of the default pipeline a config may leave out, and stages it may add to the default,
+# which are measured but not (yet) part of it (tagbox.pipeline.build names them).
 OPTIONAL_STAGES = ("fragment_prior", "share", "register_prior", "range_floor")
+EXTRA_STAGES = ("position_prior",)
 
 
 def _tuple(value: Any) -> tuple | None:
@@ -43,15 +45,16 @@ class Labelling:
     fragment_weight: float = 0.5
     share_temperature: float = 0.2
     register_weight: float = 0.25
+    position_weight: float = 0.25
     start_slope: float = 1.5
     start_offset: float = -1.0
 
     def __post_init__(self) -> None:
         for name, stage in (("fragment_weight", "fragment_prior"), ("share_temperature", "share"),
-                            ("register_weight", "register_prior")):
+                            ("register_weight", "register_prior"), ("position_weight", "position_prior")):
             if not getattr(self, name) > 0:
                 raise TagboxError(f"{name} must be positive, got {getattr(self, name)}; "
-                                  f"to leave the stage out, set without={stage}")
+                                  f"to leave the stage out, set without={stage} (or leave add={stage} out)")
 
 
 @dataclass(frozen=True)
@@ -131,9 +134,13 @@ class SeparatorConfig:
     without: tuple[str, ...] = field(default=(), metadata=_flag(
         "--without", f"leave a stage of the default out (repeatable): {', '.join(OPTIONAL_STAGES)}",
         action="append", metavar="STAGE"))
+    add: tuple[str, ...] = field(default=(), metadata=_flag(
+        "--add", f"add a measured stage that is not (yet) in the default (repeatable): {', '.join(EXTRA_STAGES)}",
+        action="append", metavar="STAGE"))
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "without", _tuple(self.without) or ())
+        object.__setattr__(self, "add", _tuple(self.add) or ())
         choice("latent", self.latent, LATENTS)
         if self.latent_options is None:
             object.__setattr__(self, "latent_options", LATENTS[self.latent].Options())
@@ -227,6 +234,8 @@ def _check(config: SeparatorConfig) -> None:
         raise TagboxError("at least one tagger is needed")
     for stage in config.without:
         choice("stage", stage, OPTIONAL_STAGES)
+    for stage in config.add:
+        choice("stage to add", stage, EXTRA_STAGES)
     if steering.exclude and steering.objective != "focused":
         raise TagboxError("--not (exclude) names negatives of the focused objective (--objective focused); the "
                           f"{steering.objective} objective does not read it")

@@ -29,6 +29,7 @@ def test_a_config_leaves_out_the_stages_it_names_and_other_starts_build_their_ow
     default = SeparatorConfig.of(**TAGGERS, competitors="none")
     assert _names(default.replace(without=("share", "range_floor")), "violin") == (
         "decompose", "listen", "evidence", "fragment_prior", "register_prior", "start_gains", "apply")
+    assert _names(default.replace(add="position_prior"), "violin")[5:8] == ("register_prior", "position_prior", "start_gains")
     assert _names(default.replace(start="flat"), "violin") == ("decompose", "flat_gains", "refine", "apply", "range_floor")
     faithful = PRESETS["faithful"].replace(generator="debug-tiny", **TAGGERS)
     assert _names(faithful, "drums") == ("decompose", "refine", "apply")

@@ -12,6 +12,8 @@
     fragment_prior a head learned from isolated renders judges each component
     share          components heard alike pool their evidence
     register_prior components far from the source's register lose evidence
+    (position_prior components far from where the source sits in a stereo mix lose evidence;
+                   measured, added on request: add=position_prior)
     start_gains    each component's gain from its standardised evidence
     refine         Adam steps where a source takes them (drums)
     apply          the gains as masks on every channel, the runs averaged
@@ -32,6 +34,7 @@ from tagbox.latents import LATENTS, NMFLatent
 from tagbox.pipeline.labelling import Evidence, Listen, Share, StartGains
 from tagbox.pipeline.priors import FragmentPrior, RegisterPrior
 from tagbox.pipeline.profile import Request, SourceProfile, resolve
+from tagbox.pipeline.spatial import PositionPrior
 from tagbox.pipeline.stages import Apply, Competitors, Decompose, FlatGains, RangeFloor, Refine
 from tagbox.pipeline.state import Run, Segment, Stage, Tools
 
@@ -88,6 +91,8 @@ def build(config: SeparatorConfig, request: Request, rate: int) -> Pipeline:
         priors = [FragmentPrior(labelling.fragment_weight), Share(labelling.share_temperature),
                   RegisterPrior(labelling.register_weight)]
         stages += [stage for stage in priors if stage.name not in config.without]
+        if "position_prior" in config.add:
+            stages.append(PositionPrior(labelling.position_weight))
         stages.append(StartGains(labelling.start_slope, labelling.start_offset))
     elif space is NMFLatent:
         stages.append(FlatGains(options.init_gain))
