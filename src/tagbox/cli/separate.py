@@ -97,9 +97,9 @@ def separator_options(args: argparse.Namespace) -> dict:
 
 
 def estimated_jointly(args: argparse.Namespace) -> bool:
-    """Several sources are estimated together where the latent can (with the tagged start, +0.35 +-
-    0.15 dB SI-SDRi over one at a time on 81 dev stems), unless ``--separately``; ``--joint``
-    asks for it (and a latent that cannot is then an error)."""
+    """Several sources are estimated together where the latent can (each takes what the others
+    leave; docs/decisions.md), unless ``--separately``; ``--joint`` asks for it (and a latent
+    that cannot is then an error)."""
     if args.joint or args.separately or len(args.sources) < 2:
         return args.joint
     settings = {key: value for key, value in separator_options(args).items() if key != "device"}
