@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from tagbox.evaluation.datasets import Track
+
 RATE = 8000
 SECONDS = 2.0
 
@@ -27,6 +29,12 @@ def noise_bursts(seed: int = 0, seconds: float = SECONDS, rate: int = RATE) -> n
     rng = np.random.default_rng(seed)
     gate = (np.arange(int(seconds * rate)) // int(0.25 * rate)) % 2
     return (0.2 * rng.standard_normal(gate.size) * gate).astype(np.float32)
+
+
+def two_source_track(first: np.ndarray, second: np.ndarray) -> Track:
+    """An organ and drums, mono, as a track in memory."""
+    stems = {"organ": first[None], "drums": second[None]}
+    return Track("synthetic", (first + second)[None], stems, RATE)
 
 
 def write_track(

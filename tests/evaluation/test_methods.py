@@ -19,12 +19,7 @@ from tagbox.evaluation.methods import (
     repet_candidates,
 )
 from tagbox.metrics import si_sdr
-from tests.evaluation.helpers import RATE, clicks, noise_bursts, tone
-
-
-def two_source_track(first: np.ndarray, second: np.ndarray) -> Track:
-    stems = {"organ": first[None], "drums": second[None]}
-    return Track("synthetic", (first + second)[None], stems, RATE)
+from tests.evaluation.helpers import RATE, clicks, noise_bursts, tone, two_source_track
 
 
 def run(kind: str, track: Track, source: str, **options) -> np.ndarray:

@@ -31,6 +31,7 @@ METHOD_NOTES = {
     "mixture": "the mixture itself, the floor: SI-SDRi 0",
     "silence": "all zeros, what an absent source should give",
     "oracle": "ideal ratio mask from the true stems, a ceiling for masking methods",
+    "nmf-oracle": "the default's NMF components (two runs) grouped by the true stems: the ceiling of its decomposition",
     "hpss": "librosa's harmonic or percussive part, whichever is closer to the true stem",
     "repet": "REPET-SIM foreground or background, whichever is closer to the true stem",
 }

@@ -265,17 +265,24 @@ def _tagbox(preset: str | None = None, joint: bool = False, **options: Any) -> M
     return run
 
 
+def _nmf_oracle(**options: Any) -> Method:
+    from tagbox.evaluation.oracles import nmf_oracle
+
+    return nmf_oracle(**options)
+
+
 METHODS: dict[str, Callable[..., Method]] = {
     "tagbox": _tagbox,
     "mixture": _mixture,
     "silence": _silence,
     "oracle": _oracle_irm,
+    "nmf-oracle": _nmf_oracle,
     "hpss": _oracle_choice_method(hpss_candidates),
     "repet": _oracle_choice_method(repet_candidates),
 }
 # Kinds whose output depends on a seed (run once per --seeds value; the others run once) and
 # kinds that can answer "this source is not here" (asked for absent sources too).
-SEEDED = frozenset({"tagbox"})
+SEEDED = frozenset({"tagbox", "nmf-oracle"})
 DECIDES_ABSENCE = frozenset({"tagbox"})
 
 
