@@ -1,0 +1,146 @@
+"""Tag-steered audio: move a generator's latents until the taggers hear the tags asked for.
+
+The original TagBox's headline ("VQGAN+CLIP for music"): the song is encoded by a generator
+(the compact VQ-VAE offline, Jukebox 5b where its checkpoint is present), and Adam moves the
+unquantised latents so that the decoded audio itself, with no mask on the input, sounds more like
+the ``toward`` tags and less like the ``away`` ones, as frozen taggers hear it. "Stay close" pulls
+the latents back towards the input's after every step (a fraction ``stay_close`` of their distance
+goes), so the audio changes as much as the tags need and no more; a penalty in the loss would not
+do it, since Adam's steps do not grow with the gradient. Because taggers can be fooled, the result is also judged by a tagger that did
+not steer (``judge``): a tag that rises for it changed the music, not just the steering taggers'
+opinion.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from tagbox import generators
+from tagbox.apply import overlap_add
+from tagbox.errors import TagboxError
+from tagbox.inputs import audio_input
+from tagbox.latents import VQVAELatent, VQVAEOptions
+from tagbox.metrics import si_sdr
+from tagbox.objectives import TagTarget
+from tagbox.resample import resample
+from tagbox.sources import canonical_name, source_tags
+from tagbox.steering import steer
+from tagbox.taggers.ensemble import TaggerEnsemble
+from tagbox.training.losses import log_spectral_distance
+
+SEGMENT = 30.0  # seconds steered at once; longer input is cross-faded segment by segment
+
+
+@dataclass
+class SteeredAudio:
+    """What :func:`steer_audio` returns: the steered audio ``(channels, samples)`` at the input's
+    rate, each tag's probability before and after (``{name: {tagger: (before, after)}}``, the
+    judging tagger's too), how far the audio moved, and every step's record."""
+
+    audio: torch.Tensor
+    sample_rate: int
+    tags: dict[str, dict[str, tuple[float, float]]]
+    lsd_db: float  # log-spectral distance from the input, dB (0: unchanged)
+    si_sdr_db: float  # SI-SDR of the steered audio against the input, dB (high: little changed)
+    reconstruction_lsd_db: float  # the same for the generator's own reconstruction: what it moves unsteered
+    history: list[dict] = field(default_factory=list)
+
+
+def checked_names(toward: Sequence[str], away: Sequence[str]) -> list[str]:
+    """The canonical names of ``toward`` then ``away`` (source names or raw tags; an unknown one is
+    refused naming the closest known ones); the same name on both sides, or no name, is refused."""
+    names = [canonical_name(name) for name in (*toward, *away)]
+    both = set(names[: len(toward)]) & set(names[len(toward):])
+    if both:
+        raise TagboxError(f"'{sorted(both)[0]}' is both a --toward and an --away tag")
+    if not names:
+        raise TagboxError("nothing to steer towards or away from: give --toward or --away")
+    return names
+
+
+def tag_targets(ensemble: TaggerEnsemble, toward: Sequence[str], away: Sequence[str]) -> dict[str, TagTarget]:
+    """Per steering tagger: the ``toward`` tags pushed to 1, the ``away`` tags to 0, every other tag
+    left alone. A name no steering tagger can express is refused."""
+    names = checked_names(toward, away)
+    for name in names:
+        if not any(source_tags(name, tagger.vocabulary) for tagger in ensemble.taggers):
+            raise TagboxError(f"no steering tagger has a tag for '{name}' ({', '.join(ensemble.ids)})")
+    targets = {}
+    for tagger in ensemble.taggers:
+        up = {tag for name in names[: len(toward)] for tag in source_tags(name, tagger.vocabulary)}
+        down = {tag for name in names[len(toward):] for tag in source_tags(name, tagger.vocabulary)}
+        if up or down:
+            targets[tagger.id] = TagTarget(
+                target=torch.tensor([1.0 if tag in up else 0.0 for tag in tagger.tags], device=ensemble.device),
+                weight=torch.tensor([1.0 if tag in up | down else 0.0 for tag in tagger.tags], device=ensemble.device),
+                positives=torch.tensor([i for i, tag in enumerate(tagger.tags) if tag in up | down], device=ensemble.device))
+    return targets
+
+
+def tag_probabilities(ensemble: TaggerEnsemble, mono: torch.Tensor, rate: int, names: Sequence[str]) -> dict:
+    """Each name's mean tag probability by each tagger that can express it: ``{name: {tagger: p}}``."""
+    heard = ensemble.probabilities(mono, rate)
+    return {name: {tagger.id: float(heard[tagger.id][[tagger.tags.index(t) for t in tags]].mean())
+                   for tagger in ensemble.taggers if (tags := source_tags(name, tagger.vocabulary))}
+            for name in names}
+
+
+def steer_audio(
+    wav: torch.Tensor | np.ndarray, *, sample_rate: int, toward: Sequence[str] = (), away: Sequence[str] = (),
+    steps: int = 100, lr: float = VQVAELatent.default_lr, stay_close: float = 0.0, generator: str = "compact",
+    level: int = 0, taggers: Sequence[str] = ("mtat-musicnn",), judge: str | None = "mtat-fcn", seed: int = 0,
+    device: str | torch.device = "cpu", on_step: Callable[[dict], None] | None = None,
+) -> SteeredAudio:
+    """Steer ``wav`` (any layout tagbox takes) towards the ``toward`` tags and away from the
+    ``away`` ones; see the module docstring. Fails before any steering where a tag, a tagger or the
+    generator's weights are missing."""
+    if steps < 1 or not lr > 0 or not 0 <= stay_close < 1:
+        raise TagboxError(f"steps must be at least 1, lr positive and stay_close in [0, 1); got {steps}, {lr}, {stay_close}")
+    ensemble = TaggerEnsemble.load(list(taggers), device=device)
+    targets = tag_targets(ensemble, toward, away)
+    names = checked_names(toward, away)
+    judging = TaggerEnsemble.load([*taggers, judge] if judge and judge not in taggers else list(taggers), device=device)
+    model = generators.load(generator, device=device)
+    options = VQVAEOptions(generator=generator, level=level, mask=False)
+    mixture = audio_input(wav, sample_rate).to(device)
+    rate = model.sample_rate
+    mono = resample(mixture.mean(0, keepdim=True), sample_rate, rate)
+    history: list[dict] = []
+
+    def one_segment(piece: torch.Tensor, index: int) -> torch.Tensor:
+        peak = piece.abs().max().clamp_min(1e-8)
+        latent = VQVAELatent(piece[0] / peak, rate, options, model=model, seed=seed).to(device)
+        start = latent.z.detach().clone()
+        rng = torch.Generator(device="cpu").manual_seed(seed + index)
+
+        def loss(step: int, estimates: torch.Tensor, rest: torch.Tensor | None) -> tuple[torch.Tensor, float]:
+            audio = ensemble.to_tagger_rate(estimates.reshape(1, -1), rate)
+            terms = [targets[tagger.id].loss(probs).mean() for tagger, probs in ensemble.judge(audio, set(targets), rng)]
+            return torch.stack(terms).mean(), 0.0
+
+        def record(step: int, value: float, _: float) -> None:
+            with torch.no_grad():  # after Adam's step: keep 1 - stay_close of the way from the input's latents
+                latent.z.copy_(start + (1 - stay_close) * (latent.z - start))
+            history.append({"segment": index, "step": step, "loss": value})
+            if on_step is not None:
+                on_step(history[-1])
+
+        reconstruction = latent.apply(piece)
+        steer(latent, loss, steps=steps, lr=lr, on_step=record)
+        return torch.cat([latent.apply(piece), reconstruction]) * peak
+
+    both = overlap_add(one_segment, mono, rate, outputs=2, segment=SEGMENT, overlap=0.25)[:, 0]
+    steered, reconstruction = resample(both, rate, sample_rate)[:, : mixture.shape[-1]]
+    before = tag_probabilities(judging, mixture.mean(0), sample_rate, names)
+    after = tag_probabilities(judging, steered, sample_rate, names)
+    reference = mixture.mean(0).cpu()
+    return SteeredAudio(
+        audio=steered.expand_as(mixture).clone().cpu(), sample_rate=sample_rate,
+        tags={name: {tagger: (before[name][tagger], after[name][tagger]) for tagger in before[name]} for name in names},
+        lsd_db=log_spectral_distance(reference[None], steered.cpu()[None]),
+        si_sdr_db=si_sdr(reference.numpy(), steered.cpu().numpy()),
+        reconstruction_lsd_db=log_spectral_distance(reference[None], reconstruction.cpu()[None]), history=history)

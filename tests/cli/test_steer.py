@@ -1,0 +1,42 @@
+import json
+
+import pytest
+import soundfile as sf
+
+from tagbox.cli import main
+from tests.test_separator import music
+
+
+@pytest.fixture
+def song(tmp_path):
+    path = tmp_path / "song.wav"
+    sf.write(path, music(44100, 1.0, channels=2).T.numpy(), 44100)
+    return path
+
+
+def test_steer_writes_the_audio_and_a_summary_and_refuses_to_overwrite(song, tmp_path, capsys):
+    args = ["steer", str(song), "--toward", "piano", "--steps", "2", "--generator", "debug-tiny", "--tagger", "debug-tiny",
+            "--judge", "debug-tiny-jamendo", "-o", str(tmp_path / "out")]
+    assert main(args) == 0
+    written = tmp_path / "out" / "song"
+    assert sf.info(str(written / "steered.wav")).channels == 2
+    summary = json.loads((written / "summary.json").read_text())
+    assert summary["toward"] == ["piano"] and len(summary["history"]) == 2 and "debug-tiny-jamendo" in summary["tags"]["piano"]
+    assert "piano: debug-tiny" in capsys.readouterr().out
+    assert main(args) == 1
+    assert "exists: use --force" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--toward", "rock", "--away", "rock"], "'rock' is both a --toward and an --away tag"),
+    (["--toward", "rok"], "unknown source 'rok'"),
+    ([], "nothing to steer"),
+    (["--toward", "rock", "--generator", "jukebox-5b"], "run `tagbox download jukebox-5b`"),
+])
+def test_bad_requests_are_one_line_before_any_work(song, tmp_path, capsys, monkeypatch, extra, message):
+    import tagbox.cli.steer as command
+
+    monkeypatch.setattr(command, "is_available", lambda model: False)
+    assert main(["steer", str(song), *extra, "-o", str(tmp_path / "out")]) != 0
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
