@@ -103,6 +103,8 @@ def steer_audio(
     ensemble = TaggerEnsemble.load(list(taggers), device=device)
     targets = tag_targets(ensemble, toward, away)
     names = checked_names(toward, away)
+    indices = {name: {tagger: [tagger.tags.index(tag) for tag in tags] for tagger in ensemble.taggers
+                      if (tags := source_tags(name, tagger.vocabulary))} for name in names}
     judging = TaggerEnsemble.load([*taggers, judge] if judge and judge not in taggers else list(taggers), device=device)
     model = generators.load(generator, device=device)
     options = VQVAEOptions(generator=generator, level=level, mask=False)
@@ -117,15 +119,18 @@ def steer_audio(
         start = latent.z.detach().clone()
         rng = torch.Generator(device="cpu").manual_seed(seed + index)
 
-        def loss(step: int, estimates: torch.Tensor, rest: torch.Tensor | None) -> tuple[torch.Tensor, float]:
+        def loss(step: int, estimates: torch.Tensor, rest: torch.Tensor | None) -> tuple[torch.Tensor, dict[str, float]]:
             audio = ensemble.to_tagger_rate(estimates.reshape(1, -1), rate)
-            terms = [targets[tagger.id].loss(probs).mean() for tagger, probs in ensemble.judge(audio, set(targets), rng)]
-            return torch.stack(terms).mean(), 0.0
+            heard = dict(ensemble.judge(audio, set(targets), rng))
+            terms = [targets[tagger.id].loss(probs).mean() for tagger, probs in heard.items()]
+            return torch.stack(terms).mean(), {name: float(np.mean([float(heard[tagger][0, tags].mean())
+                                                                  for tagger, tags in indices[name].items()]))
+                                               for name in names}
 
-        def record(step: int, value: float, _: float) -> None:
+        def record(step: int, value: float, probabilities: dict[str, float]) -> None:
             with torch.no_grad():  # after Adam's step: keep 1 - stay_close of the way from the input's latents
                 latent.z.copy_(start + (1 - stay_close) * (latent.z - start))
-            history.append({"segment": index, "step": step, "loss": value})
+            history.append({"segment": index, "step": step, "loss": value, "probabilities": probabilities})
             if on_step is not None:
                 on_step(history[-1])
 

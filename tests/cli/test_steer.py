@@ -1,9 +1,11 @@
 import json
+import re
 
 import pytest
 import soundfile as sf
 
 from tagbox.cli import main
+from tests.report.helpers import assert_numbers_match, page_numbers
 from tests.test_separator import music
 
 
@@ -25,6 +27,19 @@ def test_steer_writes_the_audio_and_a_summary_and_refuses_to_overwrite(song, tmp
     assert "piano: debug-tiny" in capsys.readouterr().out
     assert main(args) == 1
     assert "exists: use --force" in capsys.readouterr().err
+
+
+def test_the_steer_report_shows_input_and_steered_audio_and_the_tags_over_the_steps(song, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["steer", str(song), "--toward", "piano", "--away", "drums", "--steps", "3", "--generator", "debug-tiny",
+                 "--tagger", "debug-tiny", "--judge", "debug-tiny-jamendo", "-o", str(out), "--report"]) == 0
+    page = (out / "report" / "index.html").read_text()
+    sources = re.findall(r'<(?:audio|img)[^>]* src="([^"]+)"', page)
+    assert len(sources) == 4 and all((out / "report" / src).is_file() for src in sources)  # 2 players, 2 pictures
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["command"] == "steer" and [len(r["probabilities"]) for r in manifest["files"][0]["history"]] == [2] * 3
+    assert_numbers_match(page_numbers(page), manifest)
+    assert "debug-tiny-jamendo (judge)" in page
 
 
 @pytest.mark.parametrize("extra, message", [

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from tagbox.audio import load_audio, save_audio
-from tagbox.batch.manifest import atomic_write_text
+from tagbox.batch.manifest import FORMAT, atomic_write_text, earlier_entries
 from tagbox.cli import _threads
 from tagbox.cli._taggers import check_taggers
 from tagbox.device import resolve_device
@@ -15,6 +15,7 @@ from tagbox.errors import TagboxError
 from tagbox.generators import GENERATORS
 from tagbox.inputs import check_file
 from tagbox.latents import VQVAELatent
+from tagbox.report import write_report
 from tagbox.threads import use_threads
 from tagbox.weights import is_available
 
@@ -49,6 +50,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("-d", "--device", default="cpu", help="torch device: cpu, cuda or cuda:N (default cpu)")
     parser.add_argument("--force", action="store_true", help="replace earlier outputs")
+    parser.add_argument("--report", action="store_true",
+                        help="write an HTML report to <out>/report/: players, spectrograms, the tags over the steps")
     _threads.add_argument(parser)
     parser.set_defaults(func=run)
 
@@ -69,6 +72,8 @@ def run(args: argparse.Namespace) -> int:
         check_file(path)
         if (args.out / path.stem / "steered.wav").exists() and not args.force:
             raise TagboxError(f"{args.out / path.stem / 'steered.wav'} exists: use --force to replace it, or another -o")
+    manifest = args.out / "manifest.json"
+    entries = earlier_entries(manifest)
     for path in args.files:
         wav, rate = load_audio(path)
         result = steer_audio(wav, sample_rate=rate, toward=args.toward, away=args.away, steps=args.steps, lr=args.lr,
@@ -76,15 +81,21 @@ def run(args: argparse.Namespace) -> int:
                              judge=judge, seed=args.seed, device=args.device)
         folder = args.out / path.stem
         save_audio(folder / "steered.wav", result.audio, rate, force=True)
-        summary = {"input": str(path), "toward": args.toward, "away": args.away, "tags": result.tags,
+        summary = {"input": str(path), "output": str((folder / "steered.wav").relative_to(args.out)),
+                   "toward": args.toward, "away": args.away, "tags": result.tags,
                    "lsd_db": result.lsd_db, "si_sdr_db": result.si_sdr_db,
                    "reconstruction_lsd_db": result.reconstruction_lsd_db, "steps": args.steps, "lr": args.lr,
                    "stay_close": args.stay_close, "generator": args.generator, "taggers": taggers, "judge": judge,
                    "history": result.history}
         atomic_write_text(folder / "summary.json", json.dumps(summary, indent=1) + "\n")
+        entries[str(path)] = summary
+        atomic_write_text(manifest, json.dumps({"format": FORMAT, "command": "steer", "files": list(entries.values())},
+                                               indent=1) + "\n")
         for name, by in result.tags.items():
             heard = ", ".join(f"{tagger} {before:.2f} -> {after:.2f}" for tagger, (before, after) in by.items())
             print(f"{path.name}: {name}: {heard}")
         print(f"{path.name}: moved {result.lsd_db:.1f} dB log-spectral distance ({result.reconstruction_lsd_db:.1f} dB "
               f"unsteered, the generator's own; SI-SDR to the input {result.si_sdr_db:.1f} dB); wrote {folder / 'steered.wav'}")
+    if args.report:
+        print(f"report {write_report(manifest, args.out / 'report')}")
     return 0

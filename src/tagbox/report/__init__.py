@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import partial
 from pathlib import Path
 
 import soundfile as sf
@@ -23,6 +24,7 @@ from tagbox.batch.plan import check_writable
 from tagbox.errors import TagboxError
 from tagbox.report import figures
 from tagbox.report.page import render, render_eval, track_section
+from tagbox.report.steered import render_steer, steer_section
 
 __all__ = ["AUDIO_FORMATS", "write_report", "write_eval_report", "find_manifest"]
 
@@ -67,6 +69,8 @@ def write_report(manifest_path: Path, folder: Path, title: str | None = None, au
         raise TagboxError(f"cannot write {audio_format} audio here; choose one of {', '.join(AUDIO_FORMATS)}")
     check_writable(folder)
     base = manifest_path.parent
+    if results["command"] == "steer":
+        return _write_steer_report(results, base, folder, audio_format, title)
     names, tracks = [], []
     for index, entry in enumerate(results["files"]):
         name = Path(entry["input"]).name
@@ -76,12 +80,7 @@ def write_report(manifest_path: Path, folder: Path, title: str | None = None, au
             tracks.append(track_section(index, name, entry, None, {}))
             continue
 
-        def copy(label: str, source: Path) -> str:
-            """A copy of the audio file ``source`` for the page to play, written block by block."""
-            info = sf.info(str(source))
-            path = save_blocks(media_dir / f"{label}.{audio_format}", lambda: (b for b, _ in audio_blocks(source, 10.0)),
-                               info.samplerate, info.channels, encoding="int16", clip="clamp", force=True)
-            return path.relative_to(folder).as_posix()
+        copy = partial(_listening_copy, folder, media_dir, audio_format)
 
         mixture = figures.spectrum(Path(entry["input"]))
         media = {}
@@ -99,6 +98,26 @@ def write_report(manifest_path: Path, folder: Path, title: str | None = None, au
     page = folder / "index.html"
     atomic_write_text(page, render(title or f"tagbox {results['command']} report", results, names, tracks))
     return page
+
+
+def _write_steer_report(results: dict, base: Path, folder: Path, audio_format: str, title: str | None) -> Path:
+    sections = []
+    for index, entry in enumerate(results["files"]):
+        media_dir = folder / "media" / f"{index:03d}-{_slug(Path(entry['input']).stem)}"
+        sections.append(steer_section(index, entry, partial(_listening_copy, folder, media_dir, audio_format),
+                                      media_dir, base, folder))
+    atomic_write_text(folder / "results.json", json.dumps(results, indent=1) + "\n")
+    page = folder / "index.html"
+    atomic_write_text(page, render_steer(title or "tagbox steer report", sections))
+    return page
+
+
+def _listening_copy(folder: Path, media_dir: Path, audio_format: str, label: str, source: Path) -> str:
+    """A copy of the audio file ``source`` for the page to play, written block by block."""
+    info = sf.info(str(source))
+    path = save_blocks(media_dir / f"{label}.{audio_format}", lambda: (b for b, _ in audio_blocks(source, 10.0)),
+                       info.samplerate, info.channels, encoding="int16", clip="clamp", force=True)
+    return path.relative_to(folder).as_posix()
 
 
 def write_eval_report(results: dict, folder: Path, title: str = "tagbox eval report") -> Path:

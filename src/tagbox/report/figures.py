@@ -118,6 +118,19 @@ def curves(path: Path, history: dict[str, Sequence], before: float | None, after
     return _save(figure, path)
 
 
+def tag_curves(path: Path, history: Sequence[dict], tags: dict[str, dict]) -> Path:
+    """Each tag's probability over the steps of a ``tagbox steer`` run, as the steering taggers
+    heard it, segments one after another."""
+    figure, axis = plt.subplots(figsize=(9, 2.6))
+    steps = np.arange(1, len(history) + 1)
+    for name in tags:
+        axis.plot(steps, [record["probabilities"][name] for record in history], label=name)
+    axis.set(xlabel="step", ylabel="tag probability (steering taggers)", ylim=(0, 1))
+    axis.legend(fontsize=8)
+    figure.tight_layout()
+    return _save(figure, path)
+
+
 def _save(figure, path: Path) -> Path:
     """Write the PNG under a temporary name and rename it, so a page never shows half a picture."""
     path.parent.mkdir(parents=True, exist_ok=True)
