@@ -56,6 +56,7 @@ class Segment:
     requested: int  # how many of ``sources`` were requested (and are returned)
     runs: tuple[Run, ...] = ()
     estimate: torch.Tensor | None = None  # (requested, C, T)
+    presence: torch.Tensor | None = None  # (requested,): the probability that each source plays here
 
     @classmethod
     def of(cls, piece: torch.Tensor, rate: int, index: int, sources: tuple[SourceProfile, ...]) -> "Segment":
