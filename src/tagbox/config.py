@@ -107,6 +107,9 @@ class Output:
     segment: float | None = field(default=30.0, metadata=_flag("--segment", "seconds per steered segment", type=float))
     overlap: float = field(default=0.25, metadata=_flag("--overlap", "overlap between segments, as a fraction", type=float))
     absent_threshold: float = 0.02
+    presence_threshold: float = field(default=0.0, metadata=_flag(
+        "--presence-threshold", "where the probability that a source plays in a segment is under P, its estimate "
+        "there is silence (tagged start; 0, the default, keeps every estimate)", type=float, metavar="P"))
 
 
 SECTIONS = {"labelling": Labelling, "steering": Steering, "output": Output}
@@ -241,6 +244,8 @@ def _check(config: SeparatorConfig) -> None:
                           f"{steering.objective} objective does not read it")
     if output.segment is not None and output.segment <= 0:
         raise TagboxError(f"segment must be positive, got {output.segment}")
+    if not 0 <= output.presence_threshold <= 1:
+        raise TagboxError(f"presence_threshold must be in [0, 1], got {output.presence_threshold}")
     if not 0 <= output.overlap < 1:
         raise TagboxError(f"overlap must be in [0, 1), got {output.overlap}")
     if config.runs is not None and config.runs < 1:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from tagbox.config import Output
 from tagbox.steering import Steered
 
 logger = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ class SeparationResult:
     probability_after: float = float("nan")
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    presence: list[float] = field(default_factory=list)  # each segment's probability that the source plays
 
 
 @dataclass
@@ -67,19 +69,25 @@ def packaged(
     *,
     before: dict[str, torch.Tensor] | None,
     after: dict[str, torch.Tensor] | None,
-    absent_threshold: float,
+    presence: list[float],
+    output: Output,
 ) -> SeparationResult:
-    """One source's result, its target replaced by silence if the source is absent.
+    """One source's result, its target replaced by silence if the source is absent: the taggers
+    hear it neither in the mixture nor in the estimate, or it plays in no segment.
 
-    ``before`` and ``after`` are the taggers' probabilities on the mixture and on the estimate.
-    Without ``target`` (a streamed separation) the result carries no audio.
+    ``before`` and ``after`` are the taggers' probabilities on the mixture and on the estimate,
+    ``presence`` each segment's probability that the source plays. Without ``target`` (a streamed
+    separation) the result carries no audio.
     """
     p_before, p_after = steered.heard(before), steered.heard(after)
     warnings = list(warnings)
-    absent = p_before < absent_threshold and p_after < absent_threshold
+    unheard = p_before < output.absent_threshold and p_after < output.absent_threshold
+    nowhere = bool(presence) and max(presence) < output.presence_threshold
+    absent = unheard or nowhere
     if absent:
         message = (
-            f"the taggers hear no '{steered.source}' in this mixture (p={p_before:.3f}) and "
+            f"'{steered.source}' plays in none of {len(presence)} segments (p<={max(presence):.2f}); returning silence"
+            if nowhere else f"the taggers hear no '{steered.source}' in this mixture (p={p_before:.3f}) and "
             f"steering could not raise it (p={p_after:.3f}); returning silence"
         )
         logger.warning(message)
@@ -89,5 +97,5 @@ def packaged(
         source=steered.source, target=target, residual=None if target is None else mixture - target,
         sample_rate=sample_rate,
         history=history, absent=absent, probability_before=p_before, probability_after=p_after,
-        seconds=seconds, warnings=warnings,
+        seconds=seconds, warnings=warnings, presence=list(presence),
     )

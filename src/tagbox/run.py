@@ -17,10 +17,11 @@ import soundfile as sf
 import torch
 
 from tagbox.apply import stream_overlap_add
+from tagbox.config import Output
+from tagbox.pipeline import Pipeline, Tools
 from tagbox.progress import Progress
 from tagbox.result import RegionTags, SeparationResult, packaged
 from tagbox.steering import Steered
-from tagbox.taggers.ensemble import TaggerEnsemble
 
 
 @dataclass
@@ -33,13 +34,15 @@ class MixtureRun:
     history: list[dict] = field(default_factory=list)  # every step: segment, run, step, loss, probabilities
     heard: RegionTags = field(default_factory=RegionTags)
     after: list[RegionTags] = field(default_factory=list)
+    presence: list[list[float]] = field(default_factory=list)  # per source, each segment's probability that it plays
     seconds: float = 0.0
 
     def __post_init__(self) -> None:
         self.after = self.after or [RegionTags() for _ in self.steered]
+        self.presence = self.presence or [[] for _ in self.steered]
 
     def result(
-        self, index: int, sample_rate: int, absent_threshold: float, mixture: torch.Tensor | None = None,
+        self, index: int, sample_rate: int, output: Output, mixture: torch.Tensor | None = None,
         target: torch.Tensor | None = None,
     ) -> SeparationResult:
         """Source ``index``'s result (with audio when ``mixture`` and ``target`` are given): its own
@@ -49,7 +52,8 @@ class MixtureRun:
                     "probability": record["probabilities"][name]} for record in self.history if name in record["probabilities"]]
         warnings = [*self.warnings, *self.source_warnings.get(name, [])]
         return packaged(mixture, sample_rate, target, self.steered[index], history, warnings, self.seconds,
-                        before=self.heard.mean(), after=self.after[index].mean(), absent_threshold=absent_threshold)
+                        before=self.heard.mean(), after=self.after[index].mean(), presence=self.presence[index],
+                        output=output)
 
 
 def run_segments(
@@ -58,18 +62,26 @@ def run_segments(
     rate: int,
     run: MixtureRun,
     *,
-    ensemble: TaggerEnsemble,
-    steer_piece: Callable[[torch.Tensor, int], torch.Tensor],
+    pipeline: Pipeline,
+    tools: Tools,
     segment: float | None,
     overlap: float,
     sink: Callable[[int, torch.Tensor], None],
     progress: Progress,
 ) -> MixtureRun:
-    """Steer each segment of a mixture read by ``read(offset, count)`` at ``rate`` with
-    ``steer_piece(piece, index)``; finished regions go to ``sink``, are tagged into ``run`` and
-    counted by ``progress``."""
+    """Run ``pipeline`` on each segment of a mixture read by ``read(offset, count)`` at ``rate``;
+    each segment's presence is kept in ``run``, finished regions go to ``sink``, are tagged into
+    ``run`` and counted by ``progress``."""
     start = time.perf_counter()
     used = {tagger_id for s in run.steered for tagger_id in s.targets}
+    ensemble = tools.ensemble
+
+    def separate(piece: torch.Tensor, index: int) -> torch.Tensor:
+        state = pipeline.run(piece, index, tools=tools)
+        if state.presence is not None:
+            for kept, probability in zip(run.presence, state.presence.tolist()):
+                kept.append(probability)
+        return state.estimate
 
     def release(offset: int, region: torch.Tensor) -> None:
         sink(offset, region)
@@ -78,7 +90,7 @@ def run_segments(
             tags.add(ensemble.tag(target.mean(0), rate, source.targets), region.shape[-1])
         progress.advance(region.shape[-1] / rate)
 
-    stream_overlap_add(steer_piece, read, samples, rate, segment=segment, overlap=overlap, sink=release)
+    stream_overlap_add(separate, read, samples, rate, segment=segment, overlap=overlap, sink=release)
     run.seconds = time.perf_counter() - start
     return run
 

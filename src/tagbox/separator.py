@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from functools import partial
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -129,7 +128,7 @@ class Separator:
                         names, keep, on_step)
         if rate != sample_rate:
             targets = resample(targets, rate, sample_rate)[..., : mixture.shape[-1]]
-        return [run.result(i, sample_rate, self.config.output.absent_threshold, mixture, t) for i, t in enumerate(targets)]
+        return [run.result(i, sample_rate, self.config.output, mixture, t) for i, t in enumerate(targets)]
 
     def stream_file(
         self, path: str | Path, *, sources: Sequence[str], sink: Callable[[int, torch.Tensor], None],
@@ -152,7 +151,7 @@ class Separator:
                 sink(0, torch.stack([result.target for result in results]))
                 return [dataclasses.replace(result, target=None, residual=None) for result in results]
             run = self._run(file_reader(handle, self.device), samples, sample_rate, list(sources), sink, on_step)
-        return [run.result(index, sample_rate, self.config.output.absent_threshold) for index in range(len(sources))]
+        return [run.result(index, sample_rate, self.config.output) for index in range(len(sources))]
 
     def request(self, names: Sequence[str]) -> Request:
         """The profiles of ``names`` separated together, and of the competitors that may join them."""
@@ -173,8 +172,8 @@ class Separator:
                             label="+".join(names), enabled=self.progress, callback=on_step or self.callback)
         with progress.shown():
             tools = Tools(self.ensemble, self.model, on_step=progress.step, on_stage=progress.stage)
-            run_segments(read, samples, rate, run, ensemble=self.ensemble, steer_piece=partial(pipeline, tools=tools),
-                         segment=output.segment, overlap=output.overlap, sink=sink, progress=progress)
+            run_segments(read, samples, rate, run, pipeline=pipeline, tools=tools, segment=output.segment,
+                         overlap=output.overlap, sink=sink, progress=progress)
         run.history = progress.history
         return run
 

@@ -258,6 +258,7 @@ def _tagbox(preset: str | None = None, joint: bool = False, **options: Any) -> M
             "absent": bool(result.absent),
             "p_before": float(result.probability_before),
             "p_after": float(result.probability_after),
+            "presence": [float(p) for p in result.presence],
             "absent_threshold": float(separator.config.output.absent_threshold),
         }
         return Estimate(np.asarray(target, dtype=np.float32).reshape(mixture.shape), info)

@@ -18,6 +18,7 @@
     refine         Adam steps where a source takes them (drums)
     apply          the gains as masks on every channel, the runs averaged
     range_floor    nothing below a source's lowest note
+    presence       how likely each source plays in the segment; silence under the threshold
 
 docs/how-it-works.md explains each stage, docs/decisions.md what each gained.
 """
@@ -32,6 +33,7 @@ import torch
 from tagbox.config import SeparatorConfig
 from tagbox.latents import LATENTS, NMFLatent
 from tagbox.pipeline.labelling import Evidence, Listen, Share, StartGains
+from tagbox.pipeline.presence import Presence
 from tagbox.pipeline.priors import FragmentPrior, RegisterPrior
 from tagbox.pipeline.profile import Request, SourceProfile, resolve
 from tagbox.pipeline.spatial import PositionPrior
@@ -59,7 +61,8 @@ class Pipeline:
         segment = Segment.of(piece, self.rate, index, self.sources)
         if segment.peak <= 0:  # the gate: silence holds no source
             return Segment(piece, segment.mono, segment.peak, self.rate, index, self.sources, len(self.sources),
-                           estimate=torch.zeros(len(self.sources), *piece.shape, device=piece.device))
+                           estimate=torch.zeros(len(self.sources), *piece.shape, device=piece.device),
+                           presence=torch.zeros(len(self.sources), device=piece.device) if "presence" in self.names else None)
         for stage in self.stages:
             if tools.on_stage is not None:
                 tools.on_stage(index, stage.name)
@@ -101,4 +104,6 @@ def build(config: SeparatorConfig, request: Request, rate: int) -> Pipeline:
     stages.append(Apply())
     if "range_floor" not in config.without:
         stages.append(RangeFloor(NMFLatent.n_fft, NMFLatent.hop_length))
+    if config.tagged:
+        stages.append(Presence(config.output.presence_threshold, labelling.removal_weight))
     return Pipeline(tuple(stages), request.sources, rate)

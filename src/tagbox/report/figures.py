@@ -118,6 +118,19 @@ def curves(path: Path, history: dict[str, Sequence], before: float | None, after
     return _save(figure, path)
 
 
+def presence(path: Path, probabilities: Sequence[float], threshold: float | None) -> Path:
+    """Each segment's probability that the source plays, with the threshold under which it was silenced."""
+    figure, axis = plt.subplots(figsize=(9, 1.8))
+    segments = np.arange(1, len(probabilities) + 1)
+    axis.bar(segments, probabilities, color="tab:green", width=0.6)
+    if threshold:
+        axis.axhline(threshold, color="tab:gray", linestyle="--", label=f"threshold {threshold:g}")
+        axis.legend(fontsize=8)
+    axis.set(xlabel="segment", ylabel="plays (p)", ylim=(0, 1), xticks=segments)
+    figure.tight_layout()
+    return _save(figure, path)
+
+
 def tag_curves(path: Path, history: Sequence[dict], tags: dict[str, dict]) -> Path:
     """Each tag's probability over the steps of a ``tagbox steer`` run, as the steering taggers
     heard it, segments one after another."""

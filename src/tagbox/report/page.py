@@ -102,6 +102,8 @@ def source_block(index: int, source: str, info: dict, media: dict[str, str], joi
                  ("steps", str(steps))])
         + f'<div class="players">{players}</div>'
         + f'<img alt="spectrograms of mixture, estimate and rest ({escape(source)})" src="{escape(media["spectrograms"])}">'
+        + (f'<img alt="how likely {escape(source)} plays in each segment" src="{escape(media["presence"])}">'
+           if "presence" in media else "")
         + curves
     )
 
