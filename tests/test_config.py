@@ -56,7 +56,7 @@ def test_the_latents_settings_live_in_its_own_options():
         ({"average": 500}, "average must be at most steps (15), got 500"),
         ({"share_temperature": 0}, "share_temperature must be positive, got 0; to leave the stage out, set without=share"),
         ({"without": ("refine",)}, "unknown stage 'refine'; choose from fragment_prior, share, register_prior, range_floor"),
-        ({"add": ("share",)}, "unknown stage to add 'share'; choose from position_prior"),
+        ({"add": ("share",)}, "unknown stage to add 'share'; choose from position_prior, presence"),
         ({"exclude": ("vocals",)}, "--not (exclude) names negatives of the focused objective"),
         ({"latent": "vqvae", "register_weight": 0.5}, "register_weight is a setting of the nmf latent's tagged start; the vqvae"),
         ({"runs": 0}, "runs must be at least 1, got 0"),
