@@ -1,0 +1,82 @@
+"""Does the presence stage tell present sources from absent ones? False positives and negatives per threshold.
+
+For every track of the datasets, the default's stages up to the start gains label every source
+the taggers can name at once (one run; a source's evidence does not depend on the others'), and
+the presence heads give each source's probability of playing (:mod:`tagbox.pipeline.presence`).
+A source with a stem is present, any other nameable source absent. The table gives, per
+threshold, the false positives (absent sources kept) and false negatives (present ones
+silenced), overall and per source, beside the features alone.
+
+    TAGBOX_WEIGHTS_MIRROR=../shared/weights python bench/bench_presence.py ../shared/data/synth-dev \\
+        ../shared/data/synth-dev2 ../shared/data/real-dev [--presence src/tagbox/data/presence.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from tagbox.evaluation.datasets import detect_layout, load_track, track_sources
+from tagbox.pipeline import Tools, build
+from tagbox.pipeline.presence import FEATURES, PresenceHead, run_features
+from tagbox.separator import Separator
+
+SOURCES = ("bass", "cello", "drums", "electric_guitar", "flute", "guitar", "piano", "strings", "synth", "violin")
+THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+
+
+def rates(present: np.ndarray, kept: np.ndarray) -> tuple[float, float]:
+    """False positive and false negative rates of ``kept`` decisions against ``present``."""
+    return float(kept[~present].mean()) if (~present).any() else np.nan, float((~kept[present]).mean()) if present.any() else np.nan
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("roots", nargs="+", type=Path)
+    parser.add_argument("--sources", nargs="+", default=list(SOURCES))
+    args = parser.parse_args()
+    separator = Separator(runs=1, competitors="none", progress=False)
+    tools = Tools(separator.ensemble)
+    rows: list[tuple[str, str, bool, np.ndarray, float]] = []  # set, source, present, features, presence
+    for root in args.roots:
+        layout = detect_layout(root)
+        for track_id, stems in track_sources(root, layout).items():
+            track = load_track(root, layout, track_id)
+            request = separator.request(list(args.sources))
+            segment = build(separator.config, request, track.sample_rate).before("refine").run(
+                torch.as_tensor(track.mixture), 0, tools=tools)
+            features = run_features(segment.runs[0], segment, separator.config.labelling.removal_weight)
+            for source, row in zip(args.sources, features):
+                head = PresenceHead.of(source)
+                rows.append((root.name, source, source in stems, row.numpy(), float(head(row)) if head else 1.0))
+    present = np.array([r[2] for r in rows])
+    print(f"{len(rows)} queries: {int(present.sum())} present, {int((~present).sum())} absent\n")
+    print("| rule | threshold | FP | FN | " + " | ".join(f"FP/FN {s}" for s in args.sources) + " |")
+    print("|---|---:|---:|---:|" + "---:|" * len(args.sources))
+
+    def line(rule: str, threshold: float, scores: np.ndarray) -> None:
+        kept = scores >= threshold
+        fp, fn = rates(present, kept)
+        per = defaultdict(list)
+        for (_, source, *_), k, p in zip(rows, kept, present):
+            per[source].append((k, p))
+        cells = []
+        for source in args.sources:
+            k, p = map(np.array, zip(*per[source]))
+            f, n = rates(p, k)
+            cells.append(f"{f:.0%}/{n:.0%}".replace("nan%", "–"))
+        print(f"| {rule} | {threshold:g} | {fp:.0%} | {fn:.0%} | " + " | ".join(cells) + " |")
+
+    for threshold in THRESHOLDS:
+        line("presence heads", threshold, np.array([r[4] for r in rows]))
+    mixture = np.array([1 / (1 + np.exp(-r[3][FEATURES.index("mixture")])) for r in rows])
+    for threshold in (0.02, 0.05, 0.1, 0.2):
+        line("mixture's tag alone", threshold, mixture)
+
+
+if __name__ == "__main__":
+    main()
