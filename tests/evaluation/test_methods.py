@@ -82,7 +82,7 @@ class FakeSeparator:
         target = 0.5 * torch.as_tensor(wav)
         return SimpleNamespace(
             target=target, residual=torch.as_tensor(wav) - target, source=source,
-            absent=source == "drums", probability_before=0.01, probability_after=0.3,
+            absent=source == "drums", probability_before=0.01, probability_after=0.3, presence=(0.2, 0.9),
         )
 
 
@@ -106,7 +106,7 @@ def test_tagbox_method_reports_the_separators_verdict(fake_separator):
     track = two_source_track(tone(), clicks())
     method = build_method(MethodSpec("tagbox", "tagbox"))
     organ, drums = (method(track.mixture, RATE, source, track).info for source in ("organ", "drums"))
-    assert organ == {"absent": False, "p_before": 0.01, "p_after": 0.3, "absent_threshold": 0.02}
+    assert organ == {"absent": False, "p_before": 0.01, "p_after": 0.3, "presence": [0.2, 0.9], "absent_threshold": 0.02}
     assert drums["absent"] is True
 
 

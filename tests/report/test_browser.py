@@ -74,7 +74,7 @@ def test_the_eval_page_shows_the_numbers_of_the_eval_json(eval_run):
 def test_the_check_sees_a_broken_player_and_a_blank_picture(batch, tmp_path):
     report = tmp_path / "report"
     shutil.copytree(batch["report"], report)
-    first = next(report.glob("media/*/mixture.flac"))
+    first = next(report.glob("media/*/mixture.*"))
     first.unlink()
     picture = next(report.glob("media/*/*-curves.png"))
     matplotlib.image.imsave(picture, np.ones((20, 20, 3)))
