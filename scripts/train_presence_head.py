@@ -11,7 +11,7 @@ separation target.
 
     pip install -e ".[fragments]"   # and libfluidsynth and csound's soundfont (Debian: fluidsynth, csound-soundfont)
     TAGBOX_WEIGHTS_MIRROR=../shared/weights python scripts/train_presence_head.py \
-        --soundfont /usr/share/sounds/sf2/sf_GMbank.sf2 --mixtures 200 -j 2 --features presence-features.pt
+        --soundfont /usr/share/sounds/sf2/sf_GMbank.sf2 --mixtures 200 -j 2 --features presence-features/
 """
 
 from __future__ import annotations
@@ -65,9 +65,13 @@ def mixture(seed: int, soundfont: str) -> tuple[np.ndarray, set[str]]:
     return (audio / np.abs(audio).max()).astype(np.float32), {plays(i) for i in chosen} - {None}
 
 
-def _features(job: tuple[int, str]) -> tuple[torch.Tensor, torch.Tensor]:
-    """One mixture's features ``(sources, features)`` and labels ``(sources,)``."""
-    seed, soundfont = job
+def _features(job: tuple[int, str, Path | None]) -> tuple[torch.Tensor, torch.Tensor]:
+    """One mixture's features ``(sources, features)`` and labels ``(sources,)``, kept in ``cache``
+    (a folder) when given, so that an interrupted run resumes where it stopped."""
+    seed, soundfont, cache = job
+    kept = cache / f"{seed}.pt" if cache is not None else None
+    if kept is not None and kept.exists():
+        return torch.load(kept)
     torch.set_num_threads(1)
     audio, present = mixture(seed, soundfont)
     separator = _separator()
@@ -75,7 +79,11 @@ def _features(job: tuple[int, str]) -> tuple[torch.Tensor, torch.Tensor]:
     segment = build(separator.config, request, RATE).before("refine").run(torch.from_numpy(audio)[None], 0,
                                                                          tools=Tools(separator.ensemble))
     removal = separator.config.labelling.removal_weight
-    return run_features(segment.runs[0], segment, removal), torch.tensor([s in present for s in SOURCES], dtype=torch.float32)
+    done = run_features(segment.runs[0], segment, removal), torch.tensor([s in present for s in SOURCES], dtype=torch.float32)
+    if kept is not None:
+        torch.save(done, kept.with_suffix(".tmp"))
+        os.replace(kept.with_suffix(".tmp"), kept)
+    return done
 
 
 def main() -> None:
@@ -85,23 +93,20 @@ def main() -> None:
     parser.add_argument("--l2", type=float, default=1.0, help="L2 penalty of the heads (sklearn's 1/C)")
     parser.add_argument("--seed", type=int, default=0, help="draws the mixtures")
     parser.add_argument("-j", "--jobs", type=int, default=1)
-    parser.add_argument("--features", type=Path, help="cache of the mixtures' features (reused if present)")
+    parser.add_argument("--features", type=Path, help="folder caching each mixture's features (an interrupted run resumes)")
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--force", action="store_true", help="overwrite --out if it exists (the bundled heads by default)")
     args = parser.parse_args()
     if args.out.exists() and not args.force:
         sys.exit(f"error: {args.out} exists; --force overwrites it")
-    if args.features is not None and args.features.exists():
-        features, labels = torch.load(args.features)
-    else:
-        if not Path(args.soundfont).is_file():
-            sys.exit(f"error: no soundfont at {args.soundfont}")
-        jobs = [(100_000 * args.seed + i, args.soundfont) for i in range(args.mixtures)]
-        with ProcessPoolExecutor(args.jobs) as pool:
-            done = list(tqdm(pool.map(_features, jobs), total=len(jobs), unit="mixture"))
-        features, labels = torch.stack([f for f, _ in done]), torch.stack([y for _, y in done])
-        if args.features:
-            torch.save((features, labels), args.features)
+    if not Path(args.soundfont).is_file():
+        sys.exit(f"error: no soundfont at {args.soundfont}")
+    if args.features is not None:
+        args.features.mkdir(parents=True, exist_ok=True)
+    jobs = [(100_000 * args.seed + i, args.soundfont, args.features) for i in range(args.mixtures)]
+    with ProcessPoolExecutor(args.jobs) as pool:
+        done = list(tqdm(pool.map(_features, jobs), total=len(jobs), unit="mixture"))
+    features, labels = torch.stack([f for f, _ in done]), torch.stack([y for _, y in done])
     heads = {}
     for column, source in enumerate(SOURCES):
         x, y = features[:, column], labels[:, column]

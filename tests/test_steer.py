@@ -40,3 +40,14 @@ def test_names_are_checked_before_any_work():
         checked_names(["pianoo"], [])
     with pytest.raises(TagboxError, match="no steering tagger has a tag for 'bass'"):
         steer_audio(music(44100, 1.0), sample_rate=44100, toward=["bass"], steps=1, **TINY)  # MTAT has no bass
+
+
+def test_the_free_mask_control_only_turns_the_input_down():
+    x = music(44100, 1.0)
+    result = steer_audio(x, sample_rate=44100, toward=["piano"], steps=3, latent="mask",
+                         **{key: value for key, value in TINY.items() if key != "generator"})
+    assert result.audio.shape == x.shape and result.lr == 0.5
+    assert float(result.audio.square().sum()) <= float(torch.as_tensor(x).square().sum())  # gains under 1: nothing added
+    assert result.lsd_db < result.reconstruction_lsd_db + 5 and result.tags["piano"]["debug-tiny"][1] >= 0
+    with pytest.raises(TagboxError, match="unknown latent 'nmf'"):
+        steer_audio(x, sample_rate=44100, toward=["piano"], steps=1, latent="nmf", **TINY)

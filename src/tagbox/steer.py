@@ -8,7 +8,8 @@ the latents back towards the input's after every step (a fraction ``stay_close``
 goes), so the audio changes as much as the tags need and no more; a penalty in the loss would not
 do it, since Adam's steps do not grow with the gradient. Because taggers can be fooled, the result is also judged by a tagger that did
 not steer (``judge``): a tag that rises for it changed the music, not just the steering taggers'
-opinion.
+opinion. The free mask (``latent="mask"``, a gain per time-frequency bin of the input) is the
+negative control: it lifts the steering taggers' tags with little audible change.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from tagbox import generators
 from tagbox.apply import overlap_add
 from tagbox.errors import TagboxError
 from tagbox.inputs import audio_input
-from tagbox.latents import VQVAELatent, VQVAEOptions
+from tagbox.latents import FreeMaskLatent, FreeMaskOptions, LatentSpace, VQVAELatent, VQVAEOptions
 from tagbox.metrics import si_sdr
 from tagbox.objectives import TagTarget
 from tagbox.resample import resample
@@ -33,6 +34,7 @@ from tagbox.taggers.ensemble import TaggerEnsemble
 from tagbox.training.losses import log_spectral_distance
 
 SEGMENT = 30.0  # seconds steered at once; longer input is cross-faded segment by segment
+LATENTS = ("vqvae", "mask")  # what steer_audio moves: a generator's latents, or the negative control's free mask
 
 
 @dataclass
@@ -43,6 +45,7 @@ class SteeredAudio:
 
     audio: torch.Tensor
     sample_rate: int
+    lr: float  # the learning rate used (the latent's own unless given)
     tags: dict[str, dict[str, tuple[float, float]]]
     lsd_db: float  # log-spectral distance from the input, dB (0: unchanged)
     si_sdr_db: float  # SI-SDR of the steered audio against the input, dB (high: little changed)
@@ -91,13 +94,16 @@ def tag_probabilities(ensemble: TaggerEnsemble, mono: torch.Tensor, rate: int, n
 
 def steer_audio(
     wav: torch.Tensor | np.ndarray, *, sample_rate: int, toward: Sequence[str] = (), away: Sequence[str] = (),
-    steps: int = 100, lr: float = VQVAELatent.default_lr, stay_close: float = 0.0, generator: str = "compact",
-    level: int = 0, taggers: Sequence[str] = ("mtat-musicnn",), judge: str | None = "mtat-fcn", seed: int = 0,
+    steps: int = 100, lr: float | None = None, stay_close: float = 0.0, latent: str = "vqvae",
+    generator: str = "compact", level: int = 0, taggers: Sequence[str] = ("mtat-musicnn",), judge: str | None = "mtat-fcn", seed: int = 0,
     device: str | torch.device = "cpu", on_step: Callable[[dict], None] | None = None,
 ) -> SteeredAudio:
     """Steer ``wav`` (any layout tagbox takes) towards the ``toward`` tags and away from the
     ``away`` ones; see the module docstring. Fails before any steering where a tag, a tagger or the
-    generator's weights are missing."""
+    generator's weights are missing. ``lr`` defaults to the latent's own."""
+    if latent not in LATENTS:
+        raise TagboxError(f"unknown latent '{latent}'; choose one of: {', '.join(LATENTS)}")
+    lr = lr if lr is not None else (VQVAELatent if latent == "vqvae" else FreeMaskLatent).default_lr
     if steps < 1 or not lr > 0 or not 0 <= stay_close < 1:
         raise TagboxError(f"steps must be at least 1, lr positive and stay_close in [0, 1); got {steps}, {lr}, {stay_close}")
     ensemble = TaggerEnsemble.load(list(taggers), device=device)
@@ -106,37 +112,49 @@ def steer_audio(
     indices = {name: {tagger: [tagger.tags.index(tag) for tag in tags] for tagger in ensemble.taggers
                       if (tags := source_tags(name, tagger.vocabulary))} for name in names}
     judging = TaggerEnsemble.load([*taggers, judge] if judge and judge not in taggers else list(taggers), device=device)
-    model = generators.load(generator, device=device)
-    options = VQVAEOptions(generator=generator, level=level, mask=False)
     mixture = audio_input(wav, sample_rate).to(device)
-    rate = model.sample_rate
+    if latent == "vqvae":
+        model = generators.load(generator, device=device)
+        options = VQVAEOptions(generator=generator, level=level, mask=False)
+        rate = model.sample_rate
+
+        def space(piece: torch.Tensor) -> LatentSpace:
+            return VQVAELatent(piece, rate, options, model=model, seed=seed)
+    else:
+        rate = sample_rate
+
+        def space(piece: torch.Tensor) -> LatentSpace:
+            return FreeMaskLatent(piece, rate, FreeMaskOptions())
     mono = resample(mixture.mean(0, keepdim=True), sample_rate, rate)
     history: list[dict] = []
 
     def one_segment(piece: torch.Tensor, index: int) -> torch.Tensor:
         peak = piece.abs().max().clamp_min(1e-8)
-        latent = VQVAELatent(piece[0] / peak, rate, options, model=model, seed=seed).to(device)
-        start = latent.z.detach().clone()
+        piece = piece / peak
+        steered = space(piece[0]).to(device)
+        moved = [p for p in steered.parameters() if p.requires_grad]
+        start = [p.detach().clone() for p in moved]
         rng = torch.Generator(device="cpu").manual_seed(seed + index)
 
         def loss(step: int, estimates: torch.Tensor, rest: torch.Tensor | None) -> tuple[torch.Tensor, dict[str, float]]:
             audio = ensemble.to_tagger_rate(estimates.reshape(1, -1), rate)
             heard = dict(ensemble.judge(audio, set(targets), rng))
             terms = [targets[tagger.id].loss(probs).mean() for tagger, probs in heard.items()]
-            return torch.stack(terms).mean(), {name: float(np.mean([float(heard[tagger][0, tags].mean())
+            return torch.stack(terms).mean(), {name: float(np.mean([float(heard[tagger][0, tags].detach().mean())
                                                                   for tagger, tags in indices[name].items()]))
                                                for name in names}
 
         def record(step: int, value: float, probabilities: dict[str, float]) -> None:
             with torch.no_grad():  # after Adam's step: keep 1 - stay_close of the way from the input's latents
-                latent.z.copy_(start + (1 - stay_close) * (latent.z - start))
+                for parameter, first in zip(moved, start):
+                    parameter.copy_(first + (1 - stay_close) * (parameter - first))
             history.append({"segment": index, "step": step, "loss": value, "probabilities": probabilities})
             if on_step is not None:
                 on_step(history[-1])
 
-        reconstruction = latent.apply(piece)
-        steer(latent, loss, steps=steps, lr=lr, on_step=record)
-        return torch.cat([latent.apply(piece), reconstruction]) * peak
+        reconstruction = steered.apply(piece)
+        steer(steered, loss, steps=steps, lr=lr, on_step=record)
+        return torch.cat([steered.apply(piece), reconstruction]) * peak
 
     both = overlap_add(one_segment, mono, rate, outputs=2, segment=SEGMENT, overlap=0.25)[:, 0]
     steered, reconstruction = resample(both, rate, sample_rate)[:, : mixture.shape[-1]]
@@ -144,7 +162,7 @@ def steer_audio(
     after = tag_probabilities(judging, steered, sample_rate, names)
     reference = mixture.mean(0).cpu()
     return SteeredAudio(
-        audio=steered.expand_as(mixture).clone().cpu(), sample_rate=sample_rate,
+        audio=steered.expand_as(mixture).clone().cpu(), sample_rate=sample_rate, lr=lr,
         tags={name: {tagger: (before[name][tagger], after[name][tagger]) for tagger in before[name]} for name in names},
         lsd_db=log_spectral_distance(reference[None], steered.cpu()[None]),
         si_sdr_db=si_sdr(reference.numpy(), steered.cpu().numpy()),

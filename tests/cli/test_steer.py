@@ -24,6 +24,7 @@ def test_steer_writes_the_audio_and_a_summary_and_refuses_to_overwrite(song, tmp
     assert sf.info(str(written / "steered.wav")).channels == 2
     summary = json.loads((written / "summary.json").read_text())
     assert summary["toward"] == ["piano"] and len(summary["history"]) == 2 and "debug-tiny-jamendo" in summary["tags"]["piano"]
+    assert summary["latent"] == "vqvae" and summary["lr"] == 5.0  # the generator latent's own rate
     assert "piano: debug-tiny" in capsys.readouterr().out
     assert main(args) == 1
     assert "exists: use --force" in capsys.readouterr().err
@@ -40,6 +41,16 @@ def test_the_steer_report_shows_input_and_steered_audio_and_the_tags_over_the_st
     assert manifest["command"] == "steer" and [len(r["probabilities"]) for r in manifest["files"][0]["history"]] == [2] * 3
     assert_numbers_match(page_numbers(page), manifest)
     assert "debug-tiny-jamendo (judge)" in page
+
+
+def test_the_negative_control_steers_a_free_mask_without_the_generators_weights(song, tmp_path, monkeypatch):
+    import tagbox.cli.steer as command
+
+    monkeypatch.setattr(command, "is_available", lambda model: False)  # the mask needs no generator
+    assert main(["steer", str(song), "--toward", "piano", "--steps", "2", "--latent", "mask", "--generator", "jukebox-5b",
+                 "--tagger", "debug-tiny", "--judge", "none", "-o", str(tmp_path / "out")]) == 0
+    summary = json.loads((tmp_path / "out" / "song" / "summary.json").read_text())
+    assert summary["latent"] == "mask" and summary["lr"] == 0.5 and set(summary["tags"]["piano"]) == {"debug-tiny"}
 
 
 @pytest.mark.parametrize("extra, message", [

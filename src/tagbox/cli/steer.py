@@ -14,8 +14,9 @@ from tagbox.device import resolve_device
 from tagbox.errors import TagboxError
 from tagbox.generators import GENERATORS
 from tagbox.inputs import check_file
-from tagbox.latents import VQVAELatent
+from tagbox.latents import FreeMaskLatent, VQVAELatent
 from tagbox.report import write_report
+from tagbox.steer import LATENTS, checked_names, steer_audio
 from tagbox.threads import use_threads
 from tagbox.weights import is_available
 
@@ -36,10 +37,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--away", action="append", default=[], metavar="TAG", help="tag or source name to hear less of")
     parser.add_argument("-o", "--out", type=Path, default=Path("steered"), help="output folder (default steered/)")
     parser.add_argument("--steps", type=int, default=100, help="Adam steps per 30 s segment (default 100)")
-    parser.add_argument("--lr", type=float, default=VQVAELatent.default_lr, help="Adam learning rate")
+    parser.add_argument("--lr", type=float, help="Adam learning rate (default: the latent's own, "
+                        f"{VQVAELatent.default_lr:g} for vqvae, {FreeMaskLatent.default_lr:g} for mask)")
     parser.add_argument("--stay-close", type=float, default=0.0, metavar="W",
                         help="after every step, pull the latents back this fraction of their way from the input's, "
                         "in [0, 1) (default 0: no pull)")
+    parser.add_argument("--latent", default="vqvae", choices=LATENTS,
+                        help="what moves: vqvae, the generator's latents (default), or mask, a free gain per "
+                        "time-frequency bin of the input: the negative control, which fools the steering taggers "
+                        "with little audible change")
     parser.add_argument("--generator", default="compact", choices=sorted(GENERATORS),
                         help="compact (bundled) or jukebox-5b (`tagbox download jukebox-5b`)")
     parser.add_argument("--level", type=int, default=0, help="generator level to steer, 0 the finest")
@@ -57,15 +63,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tagbox.steer import checked_names, steer_audio
-
     use_threads(args.threads)
     taggers = args.taggers or ["mtat-musicnn"]
     judge = None if args.judge == "none" else args.judge
     check_taggers([*taggers, *([judge] if judge else [])])
     checked_names(args.toward, args.away)
     entry = GENERATORS[args.generator].weights
-    if entry is not None and not is_available(entry):
+    if args.latent == "vqvae" and entry is not None and not is_available(entry):
         raise TagboxError(f"the {args.generator} generator's weights are not here: run `tagbox download {entry}`")
     resolve_device(args.device)
     for path in args.files:
@@ -77,15 +81,15 @@ def run(args: argparse.Namespace) -> int:
     for path in args.files:
         wav, rate = load_audio(path)
         result = steer_audio(wav, sample_rate=rate, toward=args.toward, away=args.away, steps=args.steps, lr=args.lr,
-                             stay_close=args.stay_close, generator=args.generator, level=args.level, taggers=taggers,
+                             stay_close=args.stay_close, latent=args.latent, generator=args.generator, level=args.level, taggers=taggers,
                              judge=judge, seed=args.seed, device=args.device)
         folder = args.out / path.stem
         save_audio(folder / "steered.wav", result.audio, rate, force=True)
         summary = {"input": str(path), "output": str((folder / "steered.wav").relative_to(args.out)),
                    "toward": args.toward, "away": args.away, "tags": result.tags,
                    "lsd_db": result.lsd_db, "si_sdr_db": result.si_sdr_db,
-                   "reconstruction_lsd_db": result.reconstruction_lsd_db, "steps": args.steps, "lr": args.lr,
-                   "stay_close": args.stay_close, "generator": args.generator, "taggers": taggers, "judge": judge,
+                   "reconstruction_lsd_db": result.reconstruction_lsd_db, "steps": args.steps, "lr": result.lr,
+                   "stay_close": args.stay_close, "latent": args.latent, "generator": args.generator, "taggers": taggers, "judge": judge,
                    "history": result.history}
         atomic_write_text(folder / "summary.json", json.dumps(summary, indent=1) + "\n")
         entries[str(path)] = summary
