@@ -46,6 +46,19 @@ def targets(stems: list[str], tagger: str, rng: np.random.Generator) -> list[tup
     return chosen
 
 
+def summary(group: list[dict], key: tuple) -> dict:
+    """One configuration's means over its runs; the judge's lift is mean after over mean before."""
+    def mean(field: str, i: int) -> float:
+        return float(np.mean([r[field][i] for r in group]))
+
+    return {"latent": key[0], "taggers": key[1], "steps": key[2], "stay_close": key[3],
+            "steering": (mean("steering", 0), mean("steering", 1)), "judge": (mean("judge", 0), mean("judge", 1)),
+            "lift": mean("judge", 1) / max(mean("judge", 0), 1e-6),
+            "lsd": float(np.mean([r["lsd_db"] for r in group])),
+            "unsteered": float(np.mean([r["reconstruction_lsd_db"] for r in group])),
+            "speed": float(np.mean([r["seconds_per_10s"] for r in group])), "n": len(group)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("roots", nargs="+", type=Path)
@@ -87,16 +100,8 @@ def main() -> None:
                     print(json.dumps(runs[-1]), flush=True)
     if args.json:
         args.json.write_text(json.dumps(runs, indent=1) + "\n")
-    rows = []
-    for latent, taggers, steps, close in grid:
-        group = [r for r in runs if (r["latent"], r["taggers"], r["steps"], r["stay_close"]) == (latent, ",".join(taggers), steps, close)]
-        mean = lambda key, i: float(np.mean([r[key][i] for r in group]))
-        rows.append({"latent": latent, "taggers": ",".join(taggers), "steps": steps, "stay_close": close,
-                     "steering": (mean("steering", 0), mean("steering", 1)), "judge": (mean("judge", 0), mean("judge", 1)),
-                     "lift": mean("judge", 1) / max(mean("judge", 0), 1e-6),
-                     "lsd": float(np.mean([r["lsd_db"] for r in group])),
-                     "unsteered": float(np.mean([r["reconstruction_lsd_db"] for r in group])),
-                     "speed": float(np.mean([r["seconds_per_10s"] for r in group])), "n": len(group)})
+    rows = [summary([r for r in runs if (r["latent"], r["taggers"], r["steps"], r["stay_close"]) == key], key)
+            for key in [(latent, ",".join(taggers), steps, close) for latent, taggers, steps, close in grid]]
     print(f"\n{len(runs) // len(grid)} excerpt-targets; judge {args.judge}\n")
     print("| latent | steering taggers | steps | stay close | steering before → after | judge before → after "
           "| judge lift | LSD dB (unsteered) | s per 10 s |")

@@ -81,16 +81,16 @@ def run(args: argparse.Namespace) -> int:
     for path in args.files:
         wav, rate = load_audio(path)
         result = steer_audio(wav, sample_rate=rate, toward=args.toward, away=args.away, steps=args.steps, lr=args.lr,
-                             stay_close=args.stay_close, latent=args.latent, generator=args.generator, level=args.level, taggers=taggers,
-                             judge=judge, seed=args.seed, device=args.device)
+                             stay_close=args.stay_close, latent=args.latent, generator=args.generator, level=args.level,
+                             taggers=taggers, judge=judge, seed=args.seed, device=args.device)
         folder = args.out / path.stem
         save_audio(folder / "steered.wav", result.audio, rate, force=True)
         summary = {"input": str(path), "output": str((folder / "steered.wav").relative_to(args.out)),
                    "toward": args.toward, "away": args.away, "tags": result.tags,
                    "lsd_db": result.lsd_db, "si_sdr_db": result.si_sdr_db,
                    "reconstruction_lsd_db": result.reconstruction_lsd_db, "steps": args.steps, "lr": result.lr,
-                   "stay_close": args.stay_close, "latent": args.latent, "generator": args.generator, "taggers": taggers, "judge": judge,
-                   "history": result.history}
+                   "stay_close": args.stay_close, "latent": args.latent, "generator": args.generator, "taggers": taggers,
+                   "judge": judge, "history": result.history}
         atomic_write_text(folder / "summary.json", json.dumps(summary, indent=1) + "\n")
         entries[str(path)] = summary
         atomic_write_text(manifest, json.dumps({"format": FORMAT, "command": "steer", "files": list(entries.values())},
