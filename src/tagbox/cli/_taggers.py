@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from tagbox.config import DEFAULT_TAGGERS
 from tagbox.errors import TagboxError, UnknownNameError
 from tagbox.sources import source_tags
-from tagbox.taggers.ensemble import FALLBACK_ARCHITECTURES
+from tagbox.taggers.ensemble import fallback_pair
 from tagbox.taggers.registry import TAGGERS, config
 
 logger = logging.getLogger(__name__)
@@ -49,14 +49,7 @@ def able(source: str, tagger_ids: Iterable[str] | None = None) -> list[str]:
 def default_taggers(source: str) -> tuple[str, ...]:
     """The taggers the default ensemble steers ``source`` with, as :meth:`TaggerEnsemble.naming` chooses
     them: the default ones that can name it, else the pair it adds of the first vocabulary that can; () if none can."""
-    chosen = able(source, DEFAULT_TAGGERS)
-    if chosen:
-        return tuple(chosen)
-    for vocabulary in dict.fromkeys(TAGGERS[tagger_id].vocabulary for tagger_id in pretrained()):
-        pair = [f"{vocabulary}-{arch}" for arch in FALLBACK_ARCHITECTURES if f"{vocabulary}-{arch}" in TAGGERS]
-        if pair and source_tags(source, vocabulary):
-            return tuple(pair)
-    return ()
+    return tuple(able(source, DEFAULT_TAGGERS) or fallback_pair(source))
 
 
 def check_expressible(sources: Iterable[str], tagger_ids: Sequence[str] | None) -> None:

@@ -28,6 +28,16 @@ SHORT_AUDIO = ("wrap", "pad")
 FALLBACK_ARCHITECTURES = ("musicnn", "fcn")
 
 
+def fallback_pair(source: str) -> list[str]:
+    """The taggers an ensemble adds for a source its own cannot name: the fallback architectures
+    of the first pretrained vocabulary that can name it ([] if none can)."""
+    for vocabulary in dict.fromkeys(spec.vocabulary for spec in TAGGERS.values() if spec.pretrained):
+        names = [f"{vocabulary}-{arch}" for arch in FALLBACK_ARCHITECTURES if f"{vocabulary}-{arch}" in TAGGERS]
+        if names and source_tags(source, vocabulary):
+            return names
+    return []
+
+
 class TaggerEnsemble:
     """Frozen taggers and the rules by which they hear audio.
 
@@ -85,12 +95,11 @@ class TaggerEnsemble:
         chosen = self.taggers[: self._chosen]
         if not extend or any(source_tags(source, t.vocabulary) for t in chosen):
             return chosen
-        for vocabulary in dict.fromkeys(spec.vocabulary for spec in TAGGERS.values() if spec.pretrained):
-            names = [f"{vocabulary}-{arch}" for arch in FALLBACK_ARCHITECTURES if f"{vocabulary}-{arch}" in TAGGERS]
-            if names and source_tags(source, vocabulary):
-                warn(f"the default taggers have no tag for '{source}'; adding {', '.join(names)}, which can")
-                self.add(names)
-                return [t for t in self.taggers if t.id in names]
+        names = fallback_pair(source)
+        if names:
+            warn(f"the default taggers have no tag for '{source}'; adding {', '.join(names)}, which can")
+            self.add(names)
+            return [t for t in self.taggers if t.id in names]
         return chosen
 
     @property
