@@ -6,9 +6,10 @@ others'), and the presence heads give each source's probability of playing from 
 averaged over the runs, as the presence stage does (:mod:`tagbox.pipeline.presence`).
 A source with a stem is present, any other nameable source absent but for one that shares a tag
 with a stem (strings beside a violin, guitar beside an electric guitar), which is left out. The
-table gives, per
-threshold, the false positives (absent sources kept) and false negatives (present ones
-silenced), overall and per source, beside the features alone.
+table gives, per threshold, the false positives (absent sources kept) and false negatives
+(present ones silenced), overall, per dataset and per source, and the false positives' energy (the part of the
+mixture the labelled start gives an absent source that is kept: the estimate of a source that
+takes no refinement step), beside the mixture's tag alone.
 
     TAGBOX_WEIGHTS_MIRROR=../shared/weights python bench/bench_presence.py ../shared/data/synth-dev \\
         ../shared/data/synth-dev2 ../shared/data/real-dev
@@ -80,8 +81,9 @@ def main() -> None:
     present = np.array([r[2] for r in rows])
     sets = list(dict.fromkeys(r[0] for r in rows))
     print(f"{len(rows)} queries: {int(present.sum())} present, {int((~present).sum())} absent\n")
-    print("| rule | threshold | FP | FN | " + " | ".join(f"FP/FN {name}" for name in [*sets, *args.sources]) + " |")
-    print("|---|---:|---:|---:|" + "---:|" * (len(sets) + len(args.sources)))
+    share = np.array([r[3][FEATURES.index("share")] for r in rows])
+    print("| rule | threshold | FP | FP energy | FN | " + " | ".join(f"FP/FN {name}" for name in [*sets, *args.sources]) + " |")
+    print("|---|---:|---:|---:|---:|" + "---:|" * (len(sets) + len(args.sources)))
 
     def line(rule: str, threshold: float, scores: np.ndarray) -> None:
         kept = scores >= threshold
@@ -95,7 +97,8 @@ def main() -> None:
             k, p = map(np.array, zip(*per[group]))
             f, n = rates(p, k)
             cells.append(f"{f:.0%}/{n:.0%}".replace("nan%", "–"))
-        print(f"| {rule} | {threshold:g} | {fp:.0%} | {fn:.0%} | " + " | ".join(cells) + " |")
+        energy = float((share * kept)[~present].mean())  # the labelled start's part of the mixture, where kept
+        print(f"| {rule} | {threshold:g} | {fp:.0%} | {energy:.1%} | {fn:.0%} | " + " | ".join(cells) + " |")
 
     for threshold in THRESHOLDS:
         line("presence heads", threshold, np.array([r[4] for r in rows]))
