@@ -110,7 +110,8 @@ def main() -> None:
     heads = {}
     for column, source in enumerate(SOURCES):
         x, y = features[:, column], labels[:, column]
-        mean, scale = x.mean(0), x.std(0).clamp_min(1e-6)
+        mean, spread = x.mean(0), x.std(0)
+        scale = torch.where(spread > 1e-3, spread, torch.ones_like(spread))  # a constant feature (no head) stays 0
         weights, bias = fit_logistic((x - mean) / scale, y, l2=args.l2)
         heads[source] = {"mean": [round(v, 5) for v in mean.tolist()], "scale": [round(v, 5) for v in scale.tolist()],
                          "weights": [round(v, 5) for v in weights.tolist()], "bias": round(bias, 5)}

@@ -47,3 +47,15 @@ def test_a_source_under_the_threshold_is_silenced_and_one_without_a_head_kept(mo
     assert not silenced.estimate[0].any() and torch.equal(silenced.estimate[1], state.estimate[1])
     kept = Presence(0.0, 10.0)(quiet, None)
     assert torch.equal(kept.estimate, state.estimate) and kept.presence[0] == pytest.approx(silenced.presence[0])
+
+
+@pytest.mark.parametrize("source", ["bass", "drums", "piano", "violin", "synth"])
+def test_a_bundled_head_hears_more_presence_where_the_mixture_sounds_more_like_the_source(source):
+    head = PresenceHead.of(source)
+    typical = torch.tensor(head.mean)
+    louder = typical + torch.eye(len(FEATURES))[FEATURES.index("mixture")] * torch.tensor(head.scale)
+    assert 0 < float(head(typical)) < 1 and float(head(louder)) > float(head(typical))
+
+
+def test_sources_without_a_bundled_head_are_those_no_render_plays():
+    assert PresenceHead.of("vocals") is None and PresenceHead.of("rock") is None
