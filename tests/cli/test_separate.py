@@ -209,6 +209,26 @@ def test_interrupt_between_the_two_stems_removes_the_first(song, tmp_path, monke
     assert audio_files(tmp_path / "o") == []
 
 
+def test_a_forced_run_interrupted_while_writing_keeps_the_earlier_stems(song, tmp_path, monkeypatch):
+    import tagbox.batch.tasks as command
+
+    args = ["separate", str(song), "-s", "drums", "-o", str(tmp_path / "o"), *FAST]
+    assert main(args) == 0
+    before = {path: path.read_bytes() for path in audio_files(tmp_path / "o")}
+    real_save = command.save_blocks
+    calls = []
+
+    def save_then_interrupt(path, *args, **kwargs):
+        calls.append(path)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real_save(path, *args, **kwargs)
+
+    monkeypatch.setattr(command, "save_blocks", save_then_interrupt)
+    assert main([*args, "--force"]) == 130
+    assert {path: path.read_bytes() for path in audio_files(tmp_path / "o")} == before and len(before) == 2
+
+
 @pytest.mark.parametrize("flag", ["--joint", None])
 def test_several_sources_are_estimated_together_and_the_rest_written(song, tmp_path, flag):
     out = tmp_path / "out"

@@ -133,11 +133,13 @@ class SeparateTask:
               sample_rate: int, channels: int, replaces: Iterable[Path] = (), encoding: str | None = None) -> None:
         """Write a group of stems as one, block by block: every file under a temporary name first, then renamed.
 
-        An interruption or failure part-way removes what was written; a worker killed outright
+        An interruption or failure part-way removes what was written and leaves the stems it was
+        to replace (``--force``) as they were; a worker killed outright
         can at worst leave a hidden temporary file, never a group with a missing stem. Once the
         group is written, ``replaces`` (the rest of earlier groups it broke up) are removed.
         """
         staged: dict[Path, Path] = {}
+        renamed: list[Path] = []
         try:
             for stem, make in makers.items():
                 final = paths[stem]
@@ -149,9 +151,11 @@ class SeparateTask:
                             encoding=encoding or self.encoding, clip=self.clip)
             for final, temporary in staged.items():
                 os.replace(temporary, final)
-        except BaseException:
+                renamed.append(final)
+        except BaseException:  # earlier stems (--force) stay unless this group had begun replacing them
             for final, temporary in staged.items():
                 temporary.unlink(missing_ok=True)
+            for final in renamed:
                 final.unlink(missing_ok=True)
             raise
         for path in replaces:
