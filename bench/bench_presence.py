@@ -52,32 +52,44 @@ def related(source: str, stems: tuple[str, ...]) -> bool:
     return False
 
 
+def labelled(roots: list[Path], sources: list[str]) -> list[dict]:
+    """Every query's dataset, source, whether it plays and its features averaged over the runs."""
+    separator = Separator(progress=False)
+    tools = Tools(separator.ensemble)
+    removal = separator.config.labelling.removal_weight
+    queries = []
+    for root in roots:
+        layout = detect_layout(root)
+        for track_id, stems in track_sources(root, layout).items():
+            track = load_track(root, layout, track_id)
+            segment = build(separator.config, separator.request(sources), track.sample_rate).before("refine").run(
+                torch.as_tensor(track.mixture), 0, tools=tools)
+            features = torch.stack([run_features(run, segment, removal) for run in segment.runs]).mean(0)
+            queries += [{"set": root.name, "track": track_id, "source": source, "present": source in stems,
+                         "features": row.tolist()}
+                        for source, row in zip(sources, features) if source in stems or not related(source, stems)]
+    return queries
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("roots", nargs="+", type=Path)
     parser.add_argument("--sources", nargs="+", default=list(SOURCES))
-    parser.add_argument("--json", type=Path, help="keep every query's features and presence here")
+    parser.add_argument("--features", type=Path,
+                        help="keep every query's features here; where the file exists, score it with the bundled heads "
+                        "instead of labelling again (after refitting them)")
     args = parser.parse_args()
-    separator = Separator(progress=False)
-    tools = Tools(separator.ensemble)
-    rows: list[tuple[str, str, bool, np.ndarray, float]] = []  # set, source, present, features, presence
-    for root in args.roots:
-        layout = detect_layout(root)
-        for track_id, stems in track_sources(root, layout).items():
-            track = load_track(root, layout, track_id)
-            request = separator.request(list(args.sources))
-            segment = build(separator.config, request, track.sample_rate).before("refine").run(
-                torch.as_tensor(track.mixture), 0, tools=tools)
-            removal = separator.config.labelling.removal_weight
-            features = torch.stack([run_features(run, segment, removal) for run in segment.runs]).mean(0)
-            for source, row in zip(args.sources, features):
-                if source not in stems and related(source, stems):
-                    continue
-                head = PresenceHead.of(source)
-                rows.append((root.name, source, source in stems, row.numpy(), float(head(row)) if head else 1.0))
-    if args.json:
-        args.json.write_text(json.dumps([{"set": r[0], "source": r[1], "present": r[2], "features": r[3].tolist(),
-                                          "presence": r[4]} for r in rows], indent=1) + "\n")
+    if args.features is not None and args.features.exists():
+        queries = json.loads(args.features.read_text())
+    else:
+        queries = labelled(args.roots, list(args.sources))
+        if args.features is not None:
+            args.features.write_text(json.dumps(queries) + "\n")
+    rows = []  # set, source, present, features, presence
+    for query in queries:
+        head, features = PresenceHead.of(query["source"]), torch.tensor(query["features"])
+        rows.append((query["set"], query["source"], query["present"], features.numpy(),
+                     float(head(features)) if head else 1.0))
     present = np.array([r[2] for r in rows])
     sets = list(dict.fromkeys(r[0] for r in rows))
     print(f"{len(rows)} queries: {int(present.sum())} present, {int((~present).sum())} absent\n")
