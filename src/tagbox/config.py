@@ -27,8 +27,8 @@ from tagbox.sources import SOURCE_NAMES, canonical_name, refine_steps
 DEFAULT_TAGGERS = ("mtat-musicnn", "mtat-fcn")
 # Stages of the default pipeline a config may leave out, and stages it may add to the default,
 # which are measured but not (yet) part of it (tagbox.pipeline.build names them).
-OPTIONAL_STAGES = ("fragment_prior", "share", "register_prior", "range_floor")
-EXTRA_STAGES = ("position_prior", "presence")
+OPTIONAL_STAGES = ("fragment_prior", "share", "register_prior", "range_floor", "presence")
+EXTRA_STAGES = ("position_prior",)
 
 
 def _tuple(value: Any) -> tuple | None:

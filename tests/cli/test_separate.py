@@ -482,7 +482,8 @@ def test_the_printed_numbers_say_what_they_are_and_which_taggers_gave_them(song,
     assert sources["bass"]["taggers"] == ["debug-tiny-jamendo"]  # MTAT has no bass
     for source, info in sources.items():
         line = (f"song.wav: taggers hear {source}: {info['probability_before']:.2f} in the mixture, "
-                f"{info['probability_after']:.2f} in the estimate ({', '.join(info['taggers'])})")
+                f"{info['probability_after']:.2f} in the estimate ({', '.join(info['taggers'])}); "
+                f"plays with p {info['presence'][0]:.2f}")
         assert line in out.splitlines()
 
 

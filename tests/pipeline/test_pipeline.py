@@ -20,14 +20,15 @@ def _names(config: SeparatorConfig, *sources: str) -> tuple[str, ...]:
 def test_the_default_runs_the_tagged_start_then_refines_where_a_source_or_competitor_takes_steps():
     default = SeparatorConfig.of(**TAGGERS)
     labelling = ("decompose", "listen", "evidence", "fragment_prior", "share", "register_prior", "start_gains")
-    assert _names(default, "violin") == ("competitors", *labelling, "refine", "apply", "range_floor")
-    assert _names(default.replace(competitors="none"), "violin") == (*labelling, "apply", "range_floor")
-    assert _names(default, "drums") == (*labelling, "refine", "apply", "range_floor")  # drums: its own steps
+    ending = ("apply", "range_floor", "presence")
+    assert _names(default, "violin") == ("competitors", *labelling, "refine", *ending)
+    assert _names(default.replace(competitors="none"), "violin") == (*labelling, *ending)
+    assert _names(default, "drums") == (*labelling, "refine", *ending)  # drums: its own steps
 
 
 def test_a_config_leaves_out_the_stages_it_names_and_other_starts_build_their_own():
     default = SeparatorConfig.of(**TAGGERS, competitors="none")
-    assert _names(default.replace(without=("share", "range_floor")), "violin") == (
+    assert _names(default.replace(without=("share", "range_floor", "presence")), "violin") == (
         "decompose", "listen", "evidence", "fragment_prior", "register_prior", "start_gains", "apply")
     assert _names(default.replace(add="position_prior"), "violin")[5:8] == ("register_prior", "position_prior", "start_gains")
     assert _names(default.replace(start="flat"), "violin") == ("decompose", "flat_gains", "refine", "apply", "range_floor")
@@ -50,4 +51,4 @@ def test_a_segment_goes_through_every_stage_in_order_and_silence_through_none():
     silent = pipeline.run(torch.zeros_like(piece), 0, tools=tools, record=lambda name, segment: seen.append(name))
     assert seen == [] and silent.estimate.shape == (1, *piece.shape) and not silent.estimate.any()
     start = pipeline.before("apply")
-    assert start.names == pipeline.names[:-2] and start.run(piece, 3, tools=tools).estimate is None
+    assert start.names == pipeline.names[:-3] and start.run(piece, 3, tools=tools).estimate is None

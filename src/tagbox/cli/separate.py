@@ -134,8 +134,10 @@ def print_result(job: Job, result: dict, write) -> None:
         note = "; counted as absent: its stem is silence" if info["absent"] else ""
         before, after = (f"{p:.2f}" if p is not None else "n/a" for p in (info["probability_before"], info["probability_after"]))
         presence = info.get("presence") or []
-        plays = (f"; plays in {info['plays_in']} of {len(presence)} segment{'s' if len(presence) > 1 else ''} "
-                 f"(p {min(presence):.2f}{'' if len(presence) == 1 else f'-{max(presence):.2f}'})" if presence else "")
+        silent = len(presence) - info.get("plays_in", len(presence))
+        plays = (f"; plays with p {min(presence):.2f}{'' if len(presence) == 1 else f'-{max(presence):.2f}'}"
+                 + (f", silenced in {silent} of {len(presence)} segment{'s' if len(presence) > 1 else ''}" if silent else "")
+                 if presence else "")
         write(f"{name}: taggers hear {source}: {before} in the mixture, {after} in the estimate "
               f"({', '.join(info['taggers'])}){plays}{note}")
     if result["status"] == "done":

@@ -18,8 +18,8 @@
     refine         Adam steps where a source takes them (drums)
     apply          the gains as masks on every channel, the runs averaged
     range_floor    nothing below a source's lowest note
-    (presence      how likely each source plays in the segment; silence under the threshold;
-                   measured, added on request: add=presence)
+    presence       how likely each source plays in the segment; silence under --presence-threshold
+                   (0, the default, keeps every estimate)
 
 docs/how-it-works.md explains each stage, docs/decisions.md what each gained.
 """
@@ -105,6 +105,6 @@ def build(config: SeparatorConfig, request: Request, rate: int) -> Pipeline:
     stages.append(Apply())
     if "range_floor" not in config.without:
         stages.append(RangeFloor(NMFLatent.n_fft, NMFLatent.hop_length))
-    if config.tagged and "presence" in config.add:
+    if config.tagged and "presence" not in config.without:
         stages.append(Presence(config.output.presence_threshold, labelling.removal_weight))
     return Pipeline(tuple(stages), request.sources, rate)

@@ -97,6 +97,6 @@ class Presence:
         features = torch.stack([run_features(run, segment, self.removal_weight) for run in segment.runs]).mean(0)
         presence = torch.stack([head(row) if head is not None else torch.ones((), device=row.device)
                                 for head, row in zip(heads, features)])
-        kept = (presence >= self.threshold).to(segment.estimate.dtype)
+        kept = (~(presence < self.threshold)).to(segment.estimate.dtype)  # a NaN presence keeps the estimate
         return replace(segment, estimate=segment.estimate * kept.view(-1, *[1] * (segment.estimate.dim() - 1)),
                        presence=presence)

@@ -89,7 +89,7 @@ def write_report(manifest_path: Path, folder: Path, title: str | None = None, au
             media[source] = {kind: copy(f"{_slug(source)}-{kind}", path) for kind, path in stems.items()}
             spectra = {"mixture": mixture, **{kind: figures.spectrum(path) for kind, path in stems.items()}}
             pictures = {"spectrograms": figures.spectrograms(media_dir / f"{_slug(source)}-spectrograms.png", spectra)}
-            if info.get("presence"):
+            if len(info.get("presence") or ()) > 1:  # one segment's probability is in the table
                 pictures["presence"] = figures.presence(media_dir / f"{_slug(source)}-presence.png", info["presence"],
                                                         results.get("settings", {}).get("presence_threshold"))
             if info["history"]["loss"]:  # a source returned as labelled took no step: nothing to plot

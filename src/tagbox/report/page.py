@@ -99,6 +99,8 @@ def source_block(index: int, source: str, info: dict, media: dict[str, str], joi
         + table([("target tag probability, mixture", number(f"{key}.probability_before", info["probability_before"])),
                  ("target tag probability, estimate", number(f"{key}.probability_after", info["probability_after"])),
                  ("heard by", escape(", ".join(info.get("taggers", [])) or "n/a")),
+                 *([("plays (presence per segment)", ", ".join(number(f"{key}.presence.{i}", p) for i, p in
+                                                              enumerate(info["presence"])))] if info.get("presence") else []),
                  ("steps", str(steps))])
         + f'<div class="players">{players}</div>'
         + f'<img alt="spectrograms of mixture, estimate and rest ({escape(source)})" src="{escape(media["spectrograms"])}">'
