@@ -94,13 +94,14 @@ def tag_probabilities(ensemble: TaggerEnsemble, mono: torch.Tensor, rate: int, n
 
 def steer_audio(
     wav: torch.Tensor | np.ndarray, *, sample_rate: int, toward: Sequence[str] = (), away: Sequence[str] = (),
-    steps: int = 100, lr: float | None = None, stay_close: float = 0.0, latent: str = "vqvae",
+    steps: int = 50, lr: float | None = None, stay_close: float = 0.1, latent: str = "vqvae",
     generator: str = "compact", level: int = 0, taggers: Sequence[str] = ("mtat-musicnn",), judge: str | None = "mtat-fcn",
     seed: int = 0, device: str | torch.device = "cpu", on_step: Callable[[dict], None] | None = None,
 ) -> SteeredAudio:
     """Steer ``wav`` (any layout tagbox takes) towards the ``toward`` tags and away from the
     ``away`` ones; see the module docstring. Fails before any steering where a tag, a tagger or the
-    generator's weights are missing. ``lr`` defaults to the latent's own."""
+    generator's weights are missing. ``lr`` defaults to the latent's own; the default steps and
+    stay close were picked from the trade-off in docs/decisions.md."""
     if latent not in LATENTS:
         raise TagboxError(f"unknown latent '{latent}'; choose one of: {', '.join(LATENTS)}")
     lr = lr if lr is not None else (VQVAELatent if latent == "vqvae" else FreeMaskLatent).default_lr

@@ -36,12 +36,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="tag or source name to hear more of (repeatable), e.g. rock, piano")
     parser.add_argument("--away", action="append", default=[], metavar="TAG", help="tag or source name to hear less of")
     parser.add_argument("-o", "--out", type=Path, default=Path("steered"), help="output folder (default steered/)")
-    parser.add_argument("--steps", type=int, default=100, help="Adam steps per 30 s segment (default 100)")
+    parser.add_argument("--steps", type=int, default=50, help="Adam steps per 30 s segment (default 50)")
     parser.add_argument("--lr", type=float, help="Adam learning rate (default: the latent's own, "
                         f"{VQVAELatent.default_lr:g} for vqvae, {FreeMaskLatent.default_lr:g} for mask)")
-    parser.add_argument("--stay-close", type=float, default=0.0, metavar="W",
+    parser.add_argument("--stay-close", type=float, default=0.1, metavar="W",
                         help="after every step, pull the latents back this fraction of their way from the input's, "
-                        "in [0, 1) (default 0: no pull)")
+                        "in [0, 1) (default 0.1; 0: no pull, the audio moves much further)")
     parser.add_argument("--latent", default="vqvae", choices=LATENTS,
                         help="what moves: vqvae, the generator's latents (default), or mask, a free gain per "
                         "time-frequency bin of the input: the negative control, which fools the steering taggers "
