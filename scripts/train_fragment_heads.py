@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
 from pathlib import Path
@@ -31,6 +29,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from tagbox.batch.manifest import atomic_write_text
 from tagbox.latents.nmf import NMFLatent, NMFOptions
 from tagbox.pipeline.labelling import log_odds
 from tagbox.taggers.ensemble import TaggerEnsemble
@@ -112,10 +111,7 @@ def main() -> None:
         "instruments": [vars(inst) for inst in INSTRUMENTS],
         "heads": heads,
     }
-    with tempfile.NamedTemporaryFile("w", dir=args.out.parent, delete=False, suffix=".tmp") as handle:
-        json.dump(document, handle, indent=1)
-    os.chmod(handle.name, 0o644)
-    os.replace(handle.name, args.out)
+    atomic_write_text(args.out, json.dumps(document, indent=1))
     print(f"wrote {args.out}")
 
 

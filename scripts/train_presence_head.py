@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
 from pathlib import Path
@@ -29,6 +28,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from tagbox.batch.manifest import atomic_write_text
 from tagbox.pipeline import Tools, build
 from tagbox.pipeline.presence import FEATURES, run_features
 from tagbox.separator import Separator
@@ -125,10 +125,7 @@ def main() -> None:
         "features": list(FEATURES), "soundfont": Path(args.soundfont).name, "mixtures": len(labels), "l2": args.l2,
         "seed": args.seed, "heads": heads,
     }
-    with tempfile.NamedTemporaryFile("w", dir=args.out.parent, delete=False, suffix=".tmp") as handle:
-        json.dump(document, handle, indent=1)
-    os.chmod(handle.name, 0o644)
-    os.replace(handle.name, args.out)
+    atomic_write_text(args.out, json.dumps(document, indent=1))
     print(f"wrote {args.out}")
 
 

@@ -192,7 +192,8 @@ def test_interrupt_leaves_no_partial_files(song, tmp_path, monkeypatch):
     assert manifest["interrupted"] and [entry["status"] for entry in manifest["files"]] == ["pending"]
 
 
-def test_interrupt_between_the_two_stems_removes_the_first(song, tmp_path, monkeypatch):
+def interrupt_the_second_save(monkeypatch) -> None:
+    """Ctrl-C while the second stem of a group is being written."""
     import tagbox.batch.tasks as command
 
     real_save = command.save_blocks
@@ -205,26 +206,19 @@ def test_interrupt_between_the_two_stems_removes_the_first(song, tmp_path, monke
         return real_save(path, *args, **kwargs)
 
     monkeypatch.setattr(command, "save_blocks", save_then_interrupt)
+
+
+def test_interrupt_between_the_two_stems_removes_the_first(song, tmp_path, monkeypatch):
+    interrupt_the_second_save(monkeypatch)
     assert main(["separate", str(song), "-s", "drums", "-o", str(tmp_path / "o"), *FAST]) == 130
     assert audio_files(tmp_path / "o") == []
 
 
 def test_a_forced_run_interrupted_while_writing_keeps_the_earlier_stems(song, tmp_path, monkeypatch):
-    import tagbox.batch.tasks as command
-
     args = ["separate", str(song), "-s", "drums", "-o", str(tmp_path / "o"), *FAST]
     assert main(args) == 0
     before = {path: path.read_bytes() for path in audio_files(tmp_path / "o")}
-    real_save = command.save_blocks
-    calls = []
-
-    def save_then_interrupt(path, *args, **kwargs):
-        calls.append(path)
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-        return real_save(path, *args, **kwargs)
-
-    monkeypatch.setattr(command, "save_blocks", save_then_interrupt)
+    interrupt_the_second_save(monkeypatch)
     assert main([*args, "--force"]) == 130
     assert {path: path.read_bytes() for path in audio_files(tmp_path / "o")} == before and len(before) == 2
 
