@@ -50,4 +50,5 @@ def test_run_segments_releases_the_whole_input_once_and_tags_it():
     result = run.result(0, 16000, Output(absent_threshold=0.0, presence_threshold=0.5))
     assert 0 <= result.probability_before <= 1 and 0 <= result.probability_after <= 1 and run.seconds > 0
     assert result.presence == [0.75] * 4 and not result.absent  # each segment's, in order
-    assert run.result(0, 16000, Output(absent_threshold=0.0, presence_threshold=0.8)).absent  # plays in no segment
+    silenced = run.result(0, 16000, Output(absent_threshold=0.0, presence_threshold=0.8))
+    assert silenced.absent and "plays in none of 4 segments (p<=0.75 under --presence-threshold 0.8)" in silenced.warnings[-1]

@@ -86,7 +86,8 @@ def packaged(
     absent = unheard or nowhere
     if absent:
         message = (
-            f"'{steered.source}' plays in none of {len(presence)} segments (p<={max(presence):.2f}); returning silence"
+            f"'{steered.source}' plays in {'none of ' + str(len(presence)) + ' segments' if len(presence) > 1 else 'no segment'} "
+            f"(p<={max(presence):.2f} under --presence-threshold {output.presence_threshold:g}); returning silence"
             if nowhere else f"the taggers hear no '{steered.source}' in this mixture (p={p_before:.3f}) and "
             f"steering could not raise it (p={p_after:.3f}); returning silence"
         )
