@@ -4,10 +4,8 @@ Several dataset roots are evaluated in one run (track ids are prefixed with the 
 name), every tagbox configuration once per ``--seeds`` value, and ``--baseline`` compares each
 method with one configuration on the same (stem, seed) pairs. ``--absent`` also asks the tagbox
 configurations for sources a track lacks and reports how often they answer with silence.
-
 The evaluation package (librosa, museval) is imported when the command runs, not when the CLI
-builds its parsers.
-"""
+builds its parsers."""
 
 from __future__ import annotations
 
@@ -52,9 +50,7 @@ def register(subparsers) -> None:
         help="dataset folders: <track>/mixture.<ext> + <stem>.<ext>, MUSDB18 or Slakh2100; track ids are "
         "prefixed with the folder's name",
     )
-    parser.add_argument(
-        "--sources", nargs="+", metavar="NAME", help="sources to evaluate (default: every stem name present)"
-    )
+    parser.add_argument("--sources", nargs="+", metavar="NAME", help="sources to evaluate (default: every stem name present)")
     parser.add_argument(
         "--methods", default=DEFAULT_METHODS,
         help="comma-separated method names (default: %(default)s): "

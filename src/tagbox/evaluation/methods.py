@@ -6,10 +6,9 @@ what the method decided on the way (tagbox: whether it declared the source absen
 target-tag probability before and after steering). ``mixture`` (identity) is the floor every
 SI-SDRi is measured from; ``silence`` (all zeros) is the anchor of the BSSEval SDR, which
 rewards quiet output; ``oracle`` (ideal ratio mask from the true stems) is the ceiling for a
-mask on this STFT. The classical unsupervised peers (HPSS, REPET-SIM) split the
-mixture into two parts that know nothing of the requested source, so the part closest to the
-true stem is picked with the reference (an *oracle choice*): their scores are upper bounds for
-those methods used blindly.
+mask on this STFT. The classical unsupervised peers (HPSS, REPET-SIM) split the mixture into
+two parts that know nothing of the requested source, so the part closest to the true stem is
+picked with the reference (an *oracle choice*): upper bounds for those methods used blindly.
 """
 
 from __future__ import annotations
@@ -254,13 +253,9 @@ def _tagbox(preset: str | None = None, joint: bool = False, **options: Any) -> M
         separator = separators[0]
         result = separate(separator, mixture, sample_rate, source, track)
         target = result.target.detach().cpu().numpy() if hasattr(result.target, "detach") else result.target
-        info = {
-            "absent": bool(result.absent),
-            "p_before": float(result.probability_before),
-            "p_after": float(result.probability_after),
-            "presence": [float(p) for p in result.presence],
-            "absent_threshold": float(separator.config.output.absent_threshold),
-        }
+        info = {"absent": bool(result.absent), "p_before": float(result.probability_before),
+                "p_after": float(result.probability_after), "presence": [float(p) for p in result.presence],
+                "absent_threshold": float(separator.config.output.absent_threshold)}
         return Estimate(np.asarray(target, dtype=np.float32).reshape(mixture.shape), info)
 
     return run
