@@ -111,6 +111,11 @@ class Output:
         "--presence-threshold", "where the probability that a source plays in a segment is under P, its estimate "
         "there is silence (tagged start; 0, the default, keeps every estimate)", type=float, metavar="P"))
 
+    def silences(self, presence: float) -> bool:
+        """Whether a segment where the source plays with probability ``presence`` is returned as
+        silence (the presence stage's rule; an undefined probability keeps the estimate)."""
+        return presence < self.presence_threshold
+
 
 SECTIONS = {"labelling": Labelling, "steering": Steering, "output": Output}
 

@@ -82,7 +82,7 @@ def packaged(
     p_before, p_after = steered.heard(before), steered.heard(after)
     warnings = list(warnings)
     unheard = p_before < output.absent_threshold and p_after < output.absent_threshold
-    nowhere = bool(presence) and max(presence) < output.presence_threshold
+    nowhere = bool(presence) and all(output.silences(p) for p in presence)
     absent = unheard or nowhere
     if absent:
         message = (

@@ -30,6 +30,7 @@ from tagbox.objectives import TagTarget
 from tagbox.resample import resample
 from tagbox.sources import canonical_name, source_tags
 from tagbox.steering import steer
+from tagbox.taggers.base import Tagger
 from tagbox.taggers.ensemble import TaggerEnsemble
 from tagbox.training.losses import log_spectral_distance
 
@@ -84,12 +85,17 @@ def tag_targets(ensemble: TaggerEnsemble, toward: Sequence[str], away: Sequence[
     return targets
 
 
+def tag_indices(ensemble: TaggerEnsemble, names: Sequence[str]) -> dict[str, dict[Tagger, list[int]]]:
+    """Where each name's tags sit in the output of each tagger of ``ensemble`` that can express it."""
+    return {name: {tagger: [tagger.tags.index(tag) for tag in tags] for tagger in ensemble.taggers
+                   if (tags := source_tags(name, tagger.vocabulary))} for name in names}
+
+
 def tag_probabilities(ensemble: TaggerEnsemble, mono: torch.Tensor, rate: int, names: Sequence[str]) -> dict:
     """Each name's mean tag probability by each tagger that can express it: ``{name: {tagger: p}}``."""
     heard = ensemble.probabilities(mono, rate)
-    return {name: {tagger.id: float(heard[tagger.id][[tagger.tags.index(t) for t in tags]].mean())
-                   for tagger in ensemble.taggers if (tags := source_tags(name, tagger.vocabulary))}
-            for name in names}
+    return {name: {tagger.id: float(heard[tagger.id][tags].mean()) for tagger, tags in by.items()}
+            for name, by in tag_indices(ensemble, names).items()}
 
 
 def steer_audio(
@@ -110,8 +116,7 @@ def steer_audio(
     ensemble = TaggerEnsemble.load(list(taggers), device=device)
     targets = tag_targets(ensemble, toward, away)
     names = checked_names(toward, away)
-    indices = {name: {tagger: [tagger.tags.index(tag) for tag in tags] for tagger in ensemble.taggers
-                      if (tags := source_tags(name, tagger.vocabulary))} for name in names}
+    indices = tag_indices(ensemble, names)
     judging = TaggerEnsemble.load([*taggers, judge] if judge and judge not in taggers else list(taggers), device=device)
     mixture = audio_input(wav, sample_rate).to(device)
     if latent == "vqvae":

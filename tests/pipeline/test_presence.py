@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 import torch
 
+from tagbox.config import Output
 from tagbox.latents import NMFLatent, NMFOptions
 from tagbox.pipeline import Tools
 from tagbox.pipeline.labelling import Evidence, Listen, StartGains
@@ -42,10 +43,10 @@ def test_a_source_under_the_threshold_is_silenced_and_one_without_a_head_kept(mo
     monkeypatch.setattr(PresenceHead, "of", classmethod(lambda cls, name: listens if name == "bass" else None))
     quiet = dataclasses.replace(state, runs=tuple(dataclasses.replace(
         run, heard=dataclasses.replace(run.heard, whole=torch.tensor([[0.01], [0.01]]))) for run in state.runs))
-    silenced = Presence(0.5, 10.0)(quiet, None)
+    silenced = Presence(Output(presence_threshold=0.5), 10.0)(quiet, None)
     assert silenced.presence[0] < 0.01 and silenced.presence[1] == 1.0  # flute has no head: present
     assert not silenced.estimate[0].any() and torch.equal(silenced.estimate[1], state.estimate[1])
-    kept = Presence(0.0, 10.0)(quiet, None)
+    kept = Presence(Output(presence_threshold=0.0), 10.0)(quiet, None)
     assert torch.equal(kept.estimate, state.estimate) and kept.presence[0] == pytest.approx(silenced.presence[0])
 
 

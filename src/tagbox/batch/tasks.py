@@ -17,6 +17,7 @@ import numpy as np
 
 from tagbox.audio import matching_encoding, save_blocks
 from tagbox.batch.plan import Group, Job
+from tagbox.config import Output
 from tagbox.errors import TagboxError
 from tagbox.inputs import check_file
 from tagbox.pipeline import Request
@@ -38,15 +39,15 @@ def _finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def describe(result: SeparationResult, taggers: Iterable[str], presence_threshold: float) -> dict:
+def describe(result: SeparationResult, taggers: Iterable[str], output: Output) -> dict:
     """What the manifest and the report keep of one source's separation (no audio); ``taggers``
     are those whose probabilities of the source's tags the numbers average; ``plays_in`` counts
-    the segments whose presence reaches ``presence_threshold`` (and were kept)."""
+    the segments ``output`` did not silence."""
     return {
         "probability_before": _finite(result.probability_before),
         "probability_after": _finite(result.probability_after),
         "presence": [round(p, 4) for p in result.presence],
-        "plays_in": sum(p >= presence_threshold for p in result.presence),
+        "plays_in": sum(not output.silences(p) for p in result.presence),
         "taggers": list(taggers),
         "absent": result.absent,
         "warnings": list(result.warnings),
@@ -124,7 +125,7 @@ class SeparateTask:
                 silent = [result.absent for result in results]
                 self._save(group, stem_makers(self.joint, list(group)), lambda: stream.blocks(job.input, silent),
                            sample_rate, channels, replaces=job.replaced(group), encoding=encoding)
-            sources.update({result.source: describe(result, profile.steered.targets, separator.config.output.presence_threshold)
+            sources.update({result.source: describe(result, profile.steered.targets, separator.config.output)
                             for result, profile in zip(results, request.sources)})
         return {"status": "done", "sources": sources, "seconds": round(time.perf_counter() - start, 3), "error": None,
                 "encoding": encoding}

@@ -106,5 +106,5 @@ def build(config: SeparatorConfig, request: Request, rate: int) -> Pipeline:
     if "range_floor" not in config.without:
         stages.append(RangeFloor(NMFLatent.n_fft, NMFLatent.hop_length))
     if config.tagged and "presence" not in config.without:
-        stages.append(Presence(config.output.presence_threshold, labelling.removal_weight))
+        stages.append(Presence(config.output, labelling.removal_weight))
     return Pipeline(tuple(stages), request.sources, rate)

@@ -23,6 +23,7 @@ from typing import ClassVar
 
 import torch
 
+from tagbox.config import Output
 from tagbox.pipeline.labelling import log_odds
 from tagbox.pipeline.state import Run, Segment, Tools
 
@@ -47,7 +48,7 @@ def run_features(run: Run, segment: Segment, removal_weight: float) -> torch.Ten
     standout = (best - evidence.median(-1).values) / (evidence.std(-1) + 1e-6)
     head = torch.stack([source.head(heard.tags[source.head.tagger]).max() if source.head is not None
                         else torch.zeros((), device=evidence.device) for source in segment.sources])
-    power = latent.stfts[0](segment.mono).abs() ** 2
+    power = latent.reference_specs[0].abs() ** 2  # the segment's downmix, as the latent decomposed it
     energy = torch.stack([(latent.component_mask(k) ** 2 * power).sum() for k in range(latent.H.shape[0])])
     share = (latent.gains() @ energy) / energy.sum().clamp_min(1e-12)
     return torch.stack([log_odds(heard.whole[:, 0]), log_odds(heard.alone).max(-1).values, best, standout, head,
@@ -86,10 +87,11 @@ def _heads() -> dict[str, PresenceHead]:
 @dataclass(frozen=True)
 class Presence:
     """Each requested source's probability of playing in the segment, from the runs' features
-    averaged; under ``threshold`` its estimate there is silence (0 keeps every estimate)."""
+    averaged; where ``output`` silences it (under its presence threshold; 0 keeps every estimate)
+    its estimate there is silence."""
 
     name: ClassVar[str] = "presence"
-    threshold: float
+    output: Output
     removal_weight: float
 
     def __call__(self, segment: Segment, tools: Tools) -> Segment:
@@ -97,6 +99,7 @@ class Presence:
         features = torch.stack([run_features(run, segment, self.removal_weight) for run in segment.runs]).mean(0)
         presence = torch.stack([head(row) if head is not None else torch.ones((), device=row.device)
                                 for head, row in zip(heads, features)])
-        kept = (~(presence < self.threshold)).to(segment.estimate.dtype)  # a NaN presence keeps the estimate
+        kept = torch.tensor([not self.output.silences(p) for p in presence.tolist()], dtype=segment.estimate.dtype,
+                            device=presence.device)
         return replace(segment, estimate=segment.estimate * kept.view(-1, *[1] * (segment.estimate.dim() - 1)),
                        presence=presence)
